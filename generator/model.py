@@ -1,0 +1,131 @@
+"""The data passed between the stages of a build: complete when made, never mutated.
+
+readers -> Article; analysis -> Story, Archive; render reads them all.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Literal
+
+SourceFormat = Literal["markdown", "clipping", "text"]
+VersionKind = Literal["original", "update", "syndicated", "version"]
+
+#: A publication date: a whole day when the source gives no time, else an aware datetime.
+When = dt.date | dt.datetime
+
+
+def when_sort_key(when: When | None) -> str:
+    """A string that sorts dates and datetimes together, undated last when sorted descending."""
+    if when is None:
+        return ""
+    if isinstance(when, dt.datetime):
+        return when.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S")
+    return when.strftime("%Y-%m-%dT00:00:00")
+
+
+def when_iso(when: When | None) -> str | None:
+    """ISO 8601 text for JSON-LD, feeds and catalog.json."""
+    return None if when is None else when.isoformat()
+
+
+@dataclass(frozen=True, slots=True)
+class Article:
+    """One input file, read and cleaned: what the reader sees on its page."""
+
+    id: str
+    """Stable id derived from the source path (e.g. "world/2025/ceasefire-talks"); never changes
+    between builds while the file keeps its path."""
+    source_path: str
+    """Path of the source file relative to content_dir, with forward slashes."""
+    format: SourceFormat
+    """How the file was written: Markdown with front matter, a pasted clipping, or plain text."""
+    title: str
+    """The headline; never empty (falls back to the file name, with a warning)."""
+    slug: str
+    """URL-safe name used in the permalink; from front matter or made from the title."""
+    body_html: str
+    """The body as sanitised HTML, ready to place in a page."""
+    paragraphs: tuple[str, ...]
+    """The body as plain-text paragraphs, for analysis (versions, related, diffs, word count)."""
+    dek: str = ""
+    """The standfirst/summary under the headline."""
+    authors: tuple[str, ...] = ()
+    """Author names in byline order, without "By" or "&"."""
+    publication: str = ""
+    """Where it was published, e.g. "The Washington Post"."""
+    section: str = ""
+    """The section of the publication, e.g. "World Review"."""
+    date: When | None = None
+    """When it was first published; None when the source does not say (never invented)."""
+    updated: When | None = None
+    """When it was last updated, if the source says."""
+    source_url: str = ""
+    """Where the original lives on the web."""
+    tags: tuple[str, ...] = ()
+    """Topics, as written by the user."""
+    draft: bool = False
+    """Drafts are read (and reported) but not published."""
+    story: str | None = None
+    """A story key forced by front matter (`story = "..."`); articles sharing it are versions."""
+    standalone: bool = False
+    """Front matter `versions = false`: never group this article with others."""
+    word_count: int = 0
+    """Words in the body."""
+    source_line_offset: int = 0
+    """Line in the source file where the body starts (for messages)."""
+    extra: Mapping[str, str] = field(default_factory=dict)
+    """Other front-matter keys, as text, kept for themes (not used by Broadsheet itself)."""
+
+    @property
+    def text(self) -> str:
+        """The body as plain text, paragraphs separated by blank lines."""
+        return "\n\n".join(self.paragraphs)
+
+    @property
+    def sort_key(self) -> tuple[str, str]:
+        """Newest first when sorted in reverse; ties broken by id so order is stable."""
+        return (when_sort_key(self.date), self.id)
+
+
+@dataclass(frozen=True, slots=True)
+class Version:
+    """One article's place in its story."""
+
+    article_id: str
+    kind: VersionKind
+    """original, update (same publication, later), syndicated (other publication), or version."""
+    based_on: str | None
+    """The id of the version this one derives from (for JSON-LD isBasedOn), None for the main one."""
+
+
+@dataclass(frozen=True, slots=True)
+class Story:
+    """Articles that are versions of one piece of journalism."""
+
+    id: str
+    """Stable id: the id of its earliest version."""
+    versions: tuple[Version, ...]
+    """In order: by date (undated last), then id."""
+    main_id: str
+    """The version shown as the story's main text (the earliest dated original)."""
+
+    @property
+    def article_ids(self) -> tuple[str, ...]:
+        return tuple(v.article_id for v in self.versions)
+
+
+@dataclass(frozen=True, slots=True)
+class Archive:
+    """Everything analysis learned about the whole archive; input to rendering."""
+
+    articles: tuple[Article, ...]
+    """Published articles, newest first."""
+    stories: tuple[Story, ...]
+    """Every story with two or more versions, ordered by id."""
+    story_of: Mapping[str, str]
+    """Article id -> story id, for articles that belong to a multi-version story."""
+    related: Mapping[str, tuple[str, ...]]
+    """Article id -> related article ids (other stories), best first."""
