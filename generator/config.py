@@ -25,13 +25,21 @@ class VersionSettings:
     enabled: bool = True
     """Group articles into stories at all."""
     shingle_size: int = 5
-    """Words per shingle used to fingerprint text."""
+    """Words per shingle used to fingerprint text (after spelling and typography are normalised)."""
+    sample_every: int = 4
+    """Candidate search keeps one shingle in this many (the same ones in every article)."""
+    max_shared_sample: int = 64
+    """A sampled shingle found in more articles than this is boilerplate and ignored."""
     candidate_threshold: float = 0.2
-    """Estimated shingle Jaccard above which a pair is compared in full."""
+    """Share of the smaller article's sampled shingles another must share to be compared in full."""
     containment_threshold: float = 0.6
-    """Share of the shorter text's aligned paragraphs that must match the other's."""
-    paragraph_similarity: float = 0.7
-    """How alike two paragraphs must be to count as the same paragraph edited."""
+    """Share of the shorter text's words that must sit in paragraphs found in the other."""
+    paragraph_similarity: float = 0.6
+    """Share of a paragraph's shingles found in the other text for it to count as found."""
+    min_shared_shingles: int = 8
+    """Fewer shared shingles than this is never a version, however short the texts."""
+    strong_link: float = 0.9
+    """Coverage that joins two groups without checking each against the other group's anchor."""
     max_days_apart: int = 30
     """Dated versions further apart than this are never one story."""
 

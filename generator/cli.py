@@ -1,0 +1,136 @@
+"""The `broadsheet` command: argument parsing and printing only; the work is in build.py."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+import time
+import traceback
+import warnings
+from pathlib import Path
+from typing import Any
+
+from . import __version__
+from .build import BuildReport, Progress, build
+from .config import ConfigWarning, load_config
+from .errors import BroadsheetError, ConfigError, ContentError
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "command", None):
+        parser.print_help()
+        return 2
+    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING, format="%(message)s")
+    try:
+        return int(args.handler(args))
+    except ConfigError as exc:
+        _error(str(exc))
+        return 2
+    except ContentError as exc:
+        for problem in exc.problems:
+            print(f"  {problem}", file=sys.stderr)
+        _error(str(exc))
+        return 1
+    except BroadsheetError as exc:
+        if args.verbose:
+            traceback.print_exc()
+        _error(str(exc))
+        return 1
+    except KeyboardInterrupt:
+        print("\nInterrupted; the previous site is untouched.", file=sys.stderr)
+        return 130
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="broadsheet", description="Build a static, searchable website from a folder of news articles."
+    )
+    parser.add_argument("--version", action="version", version=f"broadsheet {__version__}")
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("-c", "--config", default="site.toml", help="the site's config file (default: site.toml)")
+    common.add_argument("-q", "--quiet", action="store_true", help="print only problems")
+    common.add_argument("-v", "--verbose", action="store_true", help="print more, with tracebacks on errors")
+    common.add_argument("--strict", action="store_true", help="fail the build on any warning")
+    common.add_argument("-o", "--output", help="output folder (overrides output_dir)")
+    common.add_argument("--base-url", help="overrides base_url, e.g. /archive/ or https://example.org/archive/")
+    common.add_argument("--no-search", action="store_true", help="skip the Pagefind search index")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    build_parser = sub.add_parser("build", parents=[common], help="build the site into output_dir")
+    build_parser.set_defaults(handler=_build)
+    return parser
+
+
+def _load(args: argparse.Namespace) -> Any:
+    overrides: dict[str, Any] = {}
+    if args.output:
+        overrides["output_dir"] = str(Path(args.output).resolve())
+    if args.base_url:
+        overrides["base_url"] = args.base_url
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ConfigWarning)
+        config = load_config(args.config, overrides)
+    for warning in caught:
+        print(f"warning: {warning.message}", file=sys.stderr)
+    if caught and args.strict:
+        raise ConfigError(Path(args.config).name, [str(w.message) for w in caught])
+    return config
+
+
+def _build(args: argparse.Namespace) -> int:
+    config = _load(args)
+    started = time.perf_counter()
+    with _progress_bar(enabled=not args.quiet and sys.stderr.isatty()) as progress:
+        report = build(config, strict=args.strict, search=False if args.no_search else None, progress=progress)
+    for problem in report.problems:
+        print(str(problem), file=sys.stderr)
+    if not args.quiet:
+        print(_summary(report, config.output_dir, time.perf_counter() - started))
+    return 1 if report.errors and args.strict else 0
+
+
+def _summary(report: BuildReport, output: Path, seconds: float) -> str:
+    stages = ", ".join(f"{name} {secs:.2f}s" for name, secs in report.timings.items())
+    lines = [
+        f"Built {report.articles} articles ({report.stories} stories with several versions, "
+        f"{report.drafts} drafts skipped) into {output.name}/: {report.pages} pages, "
+        f"{report.written} written, {report.unchanged} unchanged, {report.searchable} searchable.",
+        f"{len(report.warnings)} warning(s), {len(report.errors)} file(s) skipped. {seconds:.2f}s ({stages}).",
+    ]
+    return "\n".join(lines)
+
+
+class _progress_bar:
+    """A tqdm bar per stage on a terminal; nothing otherwise."""
+
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled
+        self.bars: dict[str, Any] = {}
+
+    def __enter__(self) -> Progress:
+        def update(stage: str, done: int, total: int) -> None:
+            if not self.enabled or total < 200:
+                return
+            from tqdm import tqdm
+
+            bar = self.bars.get(stage)
+            if bar is None:
+                bar = self.bars[stage] = tqdm(total=total, desc=stage, unit="file", leave=False)
+            bar.n = done
+            bar.refresh() if done == total or done % 100 == 0 else None
+
+        return update
+
+    def __exit__(self, *exc: object) -> None:
+        for bar in self.bars.values():
+            bar.close()
+
+
+def _error(message: str) -> None:
+    print(f"error: {message}", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

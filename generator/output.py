@@ -1,0 +1,135 @@
+"""Writing the site: built whole beside the old one, then swapped in, so a failed or killed build
+never leaves a half-written site. Files whose bytes did not change keep their timestamps."""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import os
+import shutil
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+
+from .errors import OutputError
+
+_RENAME_EXCHANGE = 2
+_AT_FDCWD = -100
+
+
+@dataclass(frozen=True, slots=True)
+class WriteStats:
+    written: int
+    """Files whose bytes are new or changed."""
+    unchanged: int
+    """Files carried over from the previous site (same bytes, same timestamp)."""
+
+
+def staging_folder(output_dir: Path) -> Path:
+    """Where the next site is built, beside the output folder (same file system, so rename works)."""
+    return output_dir.with_name(f".{output_dir.name}.building")
+
+
+def retired_folder(output_dir: Path) -> Path:
+    return output_dir.with_name(f".{output_dir.name}.previous")
+
+
+def recover(output_dir: Path) -> None:
+    """Undo what a killed build left: a half-built staging folder, or a swap cut in the middle."""
+    retired = retired_folder(output_dir)
+    if retired.exists() and not output_dir.exists():
+        retired.rename(output_dir)
+    for leftover in (staging_folder(output_dir), retired):
+        if leftover.exists():
+            shutil.rmtree(leftover)
+
+
+def check_output_dir(output_dir: Path, protected: Iterable[Path]) -> None:
+    """Refuse to replace a folder that holds the user's own work."""
+    resolved = output_dir.resolve()
+    for folder in protected:
+        folder = folder.resolve()
+        if resolved == folder or folder.is_relative_to(resolved):
+            raise OutputError(
+                f"output_dir {output_dir.name!r} would replace {folder.name!r}, which holds your files; "
+                "choose another output_dir in site.toml"
+            )
+
+
+def safe_join(root: Path, relative: str) -> Path:
+    """root/relative, refusing any path that would leave root."""
+    parts = PurePosixPath(relative).parts
+    if not parts or any(p in ("..", "") for p in parts) or PurePosixPath(relative).is_absolute():
+        raise OutputError(f"refusing to write {relative!r}: it would leave the output folder")
+    return root.joinpath(*parts)
+
+
+class SiteWriter:
+    """Writes pages into the staging folder, reusing unchanged files of the current site."""
+
+    def __init__(self, output_dir: Path) -> None:
+        self.output_dir = output_dir
+        self.staging = staging_folder(output_dir)
+        recover(output_dir)
+        self.staging.mkdir(parents=True)
+        self.written = 0
+        self.unchanged = 0
+        self._seen: set[str] = set()
+
+    def write(self, relative: str, data: bytes) -> None:
+        if relative in self._seen:
+            raise OutputError(f"two pages claim {relative!r}; this is a bug in Broadsheet or the theme")
+        self._seen.add(relative)
+        target = safe_join(self.staging, relative)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        previous = safe_join(self.output_dir, relative)
+        try:
+            if previous.stat().st_size == len(data) and previous.read_bytes() == data:
+                os.link(previous, target)
+                self.unchanged += 1
+                return
+        except OSError:
+            pass
+        with open(target, "wb") as handle:
+            handle.write(data)
+        self.written += 1
+
+    def commit(self) -> WriteStats:
+        """Swap the finished site in: atomically where the OS allows, else by two quick renames."""
+        _fsync_tree_dirs(self.staging)
+        if self.output_dir.exists():
+            if _exchange(self.staging, self.output_dir):
+                shutil.rmtree(self.staging, ignore_errors=True)  # now holds the old site
+            else:
+                retired = retired_folder(self.output_dir)
+                self.output_dir.rename(retired)
+                self.staging.rename(self.output_dir)
+                shutil.rmtree(retired, ignore_errors=True)
+        else:
+            self.staging.rename(self.output_dir)
+        return WriteStats(self.written, self.unchanged)
+
+    def abandon(self) -> None:
+        shutil.rmtree(self.staging, ignore_errors=True)
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Linux renameat2(RENAME_EXCHANGE): both folders swap names in one step."""
+    libc_name = ctypes.util.find_library("c")
+    if not libc_name:
+        return False
+    try:
+        libc = ctypes.CDLL(libc_name, use_errno=True)
+        renameat2 = libc.renameat2
+    except (OSError, AttributeError):
+        return False
+    result = renameat2(_AT_FDCWD, os.fsencode(a), _AT_FDCWD, os.fsencode(b), _RENAME_EXCHANGE)
+    return result == 0
+
+
+def _fsync_tree_dirs(root: Path) -> None:
+    """Flush the staging folder so a crash after the swap cannot expose empty files."""
+    try:
+        os.sync()
+    except AttributeError:  # pragma: no cover - not on every platform
+        pass

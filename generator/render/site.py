@@ -1,0 +1,275 @@
+"""Archive -> pages: every file of the site, as (path, bytes), in a stable order.
+
+Pages are yielded one at a time so a 100,000-article archive never sits in memory as HTML.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import jinja2
+from markupsafe import Markup
+
+from ..analysis.taxonomy import Taxonomies, Term, build_taxonomies
+from ..config import SiteConfig
+from ..errors import ThemeError
+from ..model import Archive, Article, Story, when_iso
+from ..text import slugify
+from . import catalog, feeds, jsonld, stories
+from .theme import Theme, make_environment, static_files
+from .urls import UrlMap, absolute, href, output_file
+from .views import (
+    Link,
+    Pagination,
+    SiteView,
+    Summary,
+    format_when,
+    reading_minutes,
+    site_view,
+    summary,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    path: str
+    """File path relative to the output folder, with forward slashes."""
+    data: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class SiteData:
+    """Everything the page functions share; built once per render."""
+
+    config: SiteConfig
+    archive: Archive
+    urls: UrlMap
+    taxonomies: Taxonomies
+    by_id: dict[str, Article]
+    story_by_id: dict[str, Story]
+    site: SiteView
+    env: jinja2.Environment
+
+    def href(self, path: str) -> str:
+        return href(self.config, path)
+
+    def article_url(self, article_id: str) -> str:
+        return self.href(self.urls.by_id[article_id])
+
+    def author_link(self, name: str) -> Link:
+        return Link(name, self.href(f"/authors/{slugify(name)}/"))
+
+    def publication_link(self, name: str) -> Link | None:
+        return Link(name, self.href(f"/publications/{slugify(name)}/")) if slugify(name) else None
+
+    def summary(self, article_id: str) -> Summary:
+        article = self.by_id[article_id]
+        story = self.story_by_id.get(self.archive.story_of.get(article_id, ""))
+        return summary(
+            article,
+            self.article_url(article_id),
+            tuple(self.author_link(a) for a in article.authors if slugify(a)),
+            self.publication_link(article.publication),
+            len(story.versions) if story else 1,
+            self.config.timezone,
+        )
+
+    def render(self, template: str, **context: Any) -> bytes:
+        try:
+            html = self.env.get_template(template).render(site=self.site, **context)
+        except jinja2.TemplateNotFound as exc:
+            raise ThemeError(f"template {exc.name!r} not found in the theme or the site's templates/") from exc
+        except jinja2.TemplateError as exc:
+            where = f"{getattr(exc, 'filename', None) or template}:{getattr(exc, 'lineno', '?')}"
+            raise ThemeError(f"template error in {where}: {exc}") from exc
+        return html.encode("utf-8")
+
+
+def prepare(archive: Archive, config: SiteConfig, theme: Theme, urls: UrlMap) -> SiteData:
+    return SiteData(
+        config=config,
+        archive=archive,
+        urls=urls,
+        taxonomies=build_taxonomies(archive.articles, config.timezone),
+        by_id={a.id: a for a in archive.articles},
+        story_by_id={s.id: s for s in archive.stories},
+        site=site_view(config, lambda path: href(config, path)),
+        env=make_environment(theme),
+    )
+
+
+def render_site(data: SiteData, theme: Theme) -> Iterator[Page]:
+    """Every page of the site. Article pages first (the bulk), then lists, then machine files."""
+    for article in data.archive.articles:
+        yield article_page(data, article)
+    yield from home_pages(data)
+    yield from archive_pages(data)
+    for kind, title in (("authors", "Authors"), ("publications", "Publications"), ("tags", "Topics")):
+        yield from term_pages(data, kind, title, getattr(data.taxonomies, kind))
+    yield from stories.story_pages(data)
+    yield Page("search/index.html", data.render("search.html", page_title="Search"))
+    yield Page("404.html", data.render("404.html", page_title="Page not found"))
+    yield from machine_pages(data)
+    for path, source in static_files(theme):
+        yield Page(path, source.read_bytes())
+
+
+def article_page(data: SiteData, article: Article) -> Page:
+    config = data.config
+    path = data.urls.by_id[article.id]
+    url = absolute(config, path)
+    story = data.story_by_id.get(data.archive.story_of.get(article.id, ""))
+    story_view = stories.story_context(data, story, article.id) if story else None
+    based_on = None
+    if story:
+        version = next(v for v in story.versions if v.article_id == article.id)
+        based_on = absolute(config, data.urls.by_id[version.based_on]) if version.based_on else None
+    authors = tuple(data.author_link(a) for a in article.authors if slugify(a))
+    structured = jsonld.news_article(
+        article,
+        url=url,
+        author_urls=[absolute(config, f"/authors/{slugify(a)}/") for a in article.authors if slugify(a)],
+        language=config.language,
+        based_on_url=based_on,
+        story_url=absolute(config, stories.story_path(story)) if story else None,
+    )
+    day = format_when(article.date, config.timezone)
+    html = data.render(
+        "article.html",
+        page_title=article.title,
+        canonical=url,
+        article=article,
+        url=data.href(path),
+        authors=authors,
+        publication=data.publication_link(article.publication),
+        tags=tuple(Link(t, data.href(f"/tags/{slugify(t)}/")) for t in article.tags if slugify(t)),
+        date=day,
+        year=day.iso[:4] if day else "",
+        updated=format_when(article.updated, config.timezone),
+        reading_minutes=reading_minutes(article.word_count),
+        body=Markup(article.body_html),
+        jsonld=Markup(jsonld.script_json(structured)),
+        story=story_view,
+        related=tuple(data.summary(i) for i in data.archive.related.get(article.id, ()) if i in data.by_id),
+    )
+    return Page(output_file(path), html)
+
+
+def paginate(
+    data: SiteData, ids: Sequence[str], base: str, render_page: Callable[[tuple[Summary, ...], Pagination], bytes]
+) -> Iterator[Page]:
+    """Split a list into pages: base, base/page/2/, ... (base is a site path ending in "/")."""
+    per_page = data.config.per_page
+    count = max(1, -(-len(ids) // per_page))
+
+    def path_of(n: int) -> str:
+        return base if n == 1 else f"{base}page/{n}/"
+
+    for n in range(1, count + 1):
+        chunk = tuple(data.summary(i) for i in ids[(n - 1) * per_page : n * per_page])
+        pagination = Pagination(
+            number=n,
+            count=count,
+            previous=data.href(path_of(n - 1)) if n > 1 else None,
+            next=data.href(path_of(n + 1)) if n < count else None,
+            pages=tuple(Link(str(k), data.href(path_of(k))) for k in range(1, count + 1)) if count > 1 else (),
+        )
+        yield Page(output_file(path_of(n)), render_page(chunk, pagination))
+
+
+def home_pages(data: SiteData) -> Iterator[Page]:
+    ids = [a.id for a in data.archive.articles]
+
+    def page(items: tuple[Summary, ...], pagination: Pagination) -> bytes:
+        return data.render(
+            "list.html",
+            page_title="Latest" if pagination.number == 1 else f"Latest, page {pagination.number}",
+            heading="Latest articles",
+            description=data.config.description,
+            items=items,
+            pagination=pagination,
+            is_home=pagination.number == 1,
+        )
+
+    yield from paginate(data, ids, "/", page)
+
+
+def archive_pages(data: SiteData) -> Iterator[Page]:
+    tax = data.taxonomies
+    undated = [a.id for a in data.archive.articles if a.date is None]
+    years = tuple(
+        (Link(t.name, data.href(f"/archive/{t.slug}/")), len(t.article_ids),
+         tuple(Link(m.name, data.href(f"/archive/{m.slug}/")) for m in tax.months if m.slug.startswith(t.slug + "/")))
+        for t in tax.years
+    )
+    yield Page(
+        "archive/index.html",
+        data.render(
+            "archive.html",
+            page_title="Archive",
+            years=years,
+            undated=(Link("Undated articles", data.href("/archive/undated/")), len(undated)) if undated else None,
+        ),
+    )
+    groups: list[tuple[str, str, Sequence[str]]] = [(t.slug, t.name, t.article_ids) for t in tax.years]
+    groups += [(m.slug, m.name, m.article_ids) for m in tax.months]
+    if undated:
+        groups.append(("undated", "Undated articles", undated))
+    for slug, name, ids in groups:
+        yield from paginate(data, ids, f"/archive/{slug}/", _list_renderer(data, name, f"Articles from {name}"))
+
+
+def term_pages(data: SiteData, kind: str, title: str, terms: tuple[Term, ...]) -> Iterator[Page]:
+    entries = tuple((Link(t.name, data.href(f"/{kind}/{t.slug}/")), len(t.article_ids)) for t in terms)
+    yield Page(f"{kind}/index.html", data.render("terms.html", page_title=title, heading=title, terms=entries))
+    for term in terms:
+        heading = {"authors": f"Articles by {term.name}", "tags": f"Articles on {term.name}"}.get(
+            kind, f"Articles from {term.name}"
+        )
+        yield from paginate(data, term.article_ids, f"/{kind}/{term.slug}/", _list_renderer(data, term.name, heading))
+
+
+def _list_renderer(data: SiteData, name: str, heading: str) -> Callable[[tuple[Summary, ...], Pagination], bytes]:
+    def page(items: tuple[Summary, ...], pagination: Pagination) -> bytes:
+        suffix = f", page {pagination.number}" if pagination.number > 1 else ""
+        return data.render(
+            "list.html", page_title=name + suffix, heading=heading, description="", items=items,
+            pagination=pagination, is_home=False,
+        )
+
+    return page
+
+
+def machine_pages(data: SiteData) -> Iterator[Page]:
+    """Feed, sitemap, robots.txt and catalog.json."""
+    config = data.config
+    latest = data.archive.articles[: config.feed_size]
+    feed_id = absolute(config, "/") if config.absolute_base else f"urn:broadsheet:{slugify(config.title) or 'site'}"
+    entries = [
+        (a, absolute(config, data.urls.by_id[a.id]),
+         absolute(config, data.urls.by_id[a.id]) if config.absolute_base else f"{feed_id}:{a.id}")
+        for a in latest
+    ]
+    yield Page(
+        "feed.xml",
+        feeds.atom_feed(
+            title=config.title, site_url=absolute(config, "/"), feed_url=absolute(config, "/feed.xml"),
+            feed_id=feed_id, entries=entries, language=config.language,
+        ),
+    )
+    listed: list[tuple[str, Any]] = [(absolute(config, "/"), None)]
+    listed += [(absolute(config, data.urls.by_id[a.id]), a.updated or a.date) for a in data.archive.articles]
+    listed += [(absolute(config, stories.story_path(s)), None) for s in data.archive.stories]
+    yield Page("sitemap.xml", feeds.sitemap(listed))
+    yield Page("robots.txt", feeds.robots(absolute(config, "/sitemap.xml")))
+    yield Page("catalog.json", catalog.catalog_json(data))
+
+
+def to_json(value: Any) -> bytes:
+    return (json.dumps(value, ensure_ascii=False, indent=1) + "\n").encode("utf-8")
+
+
+__all__ = ["Page", "SiteData", "prepare", "render_site", "to_json", "when_iso"]

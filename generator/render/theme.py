@@ -1,0 +1,75 @@
+"""Finding the theme, and the Jinja2 environment over it (the site's own templates/ first)."""
+
+from __future__ import annotations
+
+import importlib.resources
+from dataclasses import dataclass
+from pathlib import Path
+
+import jinja2
+
+from ..config import SiteConfig
+from ..errors import ThemeError
+
+BUILTIN_THEMES = Path(__file__).resolve().parent.parent.parent / "themes"
+
+
+@dataclass(frozen=True, slots=True)
+class Theme:
+    name: str
+    folder: Path
+    """The theme's folder, holding templates/ and static/."""
+    site_templates: Path
+    """The site's own templates/ folder, which overrides the theme's by file name."""
+
+    @property
+    def static(self) -> Path:
+        return self.folder / "static"
+
+
+def builtin_themes_folder() -> Path:
+    """The themes shipped with Broadsheet: beside the package in a checkout, inside it when installed."""
+    if (BUILTIN_THEMES / "default" / "templates").is_dir():
+        return BUILTIN_THEMES
+    return Path(str(importlib.resources.files("generator") / "themes"))
+
+
+def find_theme(config: SiteConfig) -> Theme:
+    """Look for the theme as a path, in the site's themes/ folder, then among Broadsheet's own."""
+    candidates = [
+        config.root / config.theme,
+        config.root / "themes" / config.theme,
+        builtin_themes_folder() / config.theme,
+    ]
+    for folder in candidates:
+        if (folder / "templates").is_dir():
+            return Theme(config.theme, folder.resolve(), config.root / "templates")
+    available = sorted(p.name for p in builtin_themes_folder().iterdir() if (p / "templates").is_dir())
+    raise ThemeError(
+        f"theme {config.theme!r} not found (looked in {config.root.name}/themes/ and Broadsheet's own "
+        f"themes); available: {', '.join(available) or 'none'}. Set `theme` in site.toml."
+    )
+
+
+def make_environment(theme: Theme) -> jinja2.Environment:
+    """A Jinja2 environment that escapes everything and fails loudly on undefined names."""
+    loaders: list[jinja2.BaseLoader] = []
+    if theme.site_templates.is_dir():
+        loaders.append(jinja2.FileSystemLoader(str(theme.site_templates)))
+    loaders.append(jinja2.FileSystemLoader(str(theme.folder / "templates")))
+    return jinja2.Environment(
+        loader=jinja2.ChoiceLoader(loaders),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+
+
+def static_files(theme: Theme) -> list[tuple[str, Path]]:
+    """(output path, source file) for every static file of the theme, sorted."""
+    if not theme.static.is_dir():
+        return []
+    files = sorted(p for p in theme.static.rglob("*") if p.is_file() and not p.name.startswith("."))
+    return [("static/" + p.relative_to(theme.static).as_posix(), p) for p in files]

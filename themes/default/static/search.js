@@ -1,0 +1,56 @@
+/* Broadsheet search page: Pagefind's UI, with filters, date ordering and version notes. */
+(function () {
+  "use strict";
+  var root = document.getElementById("search");
+  if (!root || typeof PagefindUI === "undefined") { return; }
+  var base = root.getAttribute("data-base") || "/";
+  var params = new URLSearchParams(window.location.search);
+  var order = params.get("sort");
+  var select = document.getElementById("search-sort");
+
+  function escapeHtml(text) {
+    return String(text).replace(/[&<>"']/g, function (c) {
+      return { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c];
+    });
+  }
+
+  var options = {
+    element: "#search",
+    bundlePath: base + "pagefind/",
+    baseUrl: base,
+    showImages: false,
+    showSubResults: false,
+    resetStyles: false,
+    openFilters: ["publication", "author", "year"],
+    processResult: function (result) {
+      var meta = result.meta || {};
+      var notes = [];
+      if (meta.date) { notes.push(escapeHtml(meta.date)); }
+      if (meta.versions && Number(meta.versions) > 1 && meta.story_url) {
+        notes.push('One of ' + escapeHtml(meta.versions) + ' versions of <a href="' +
+          escapeHtml(meta.story_url) + '">this story</a>');
+      }
+      if (notes.length) {
+        result.excerpt = '<span class="search-note">' + notes.join(" · ") + "</span> " + result.excerpt;
+      }
+      return result;
+    }
+  };
+  if (order === "asc" || order === "desc") {
+    options.sort = { date: order };
+    if (select) { select.value = order; }
+  }
+  var ui = new PagefindUI(options);
+  var query = params.get("q");
+  if (query) { ui.triggerSearch(query); }
+
+  if (select) {
+    select.addEventListener("change", function () {
+      var next = new URLSearchParams(window.location.search);
+      var input = root.querySelector("input[type=text], input[type=search]");
+      if (input && input.value) { next.set("q", input.value); }
+      if (select.value) { next.set("sort", select.value); } else { next.delete("sort"); }
+      window.location.search = next.toString();
+    });
+  }
+}());
