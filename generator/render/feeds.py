@@ -27,7 +27,8 @@ def atom_feed(
     """An Atom 1.0 feed. `entries` are (article, absolute-or-rooted url, entry id), newest first.
     The feed's `updated` is its newest entry's date, so a rebuild changes nothing."""
     dated = [(a, url, entry_id) for a, url, entry_id in entries if a.date]
-    updated = _rfc3339(max((a.updated or a.date) for a, _, _ in dated)) if dated else "1970-01-01T00:00:00Z"  # type: ignore[type-var]
+    stamps = [_rfc3339(a.updated or a.date) for a, _, _ in dated]  # type: ignore[arg-type]
+    updated = max(stamps) if stamps else "1970-01-01T00:00:00Z"
     lines = [
         '<?xml version="1.0" encoding="utf-8"?>',
         f'<feed xmlns="http://www.w3.org/2005/Atom" xml:lang={quoteattr(language)}>',
