@@ -1,0 +1,147 @@
+"""The reading stage: content files -> Articles, one module per kind of file.
+
+    find_sources(content_dir)        which files are content (I/O: lists the folder)
+    read_source(path, config)        bytes -> text (decode.py) -> parse_source (I/O edge)
+    parse_source(text, path, config) pure: dispatch on the extension
+
+A bad file never stops the build: it becomes Problems in the ReadResult, and an Article
+when anything useful could be read.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+
+from ..config import SiteConfig
+from ..errors import Problem
+from ..model import Article
+from .clipping import clipping_article
+from .decode import decode
+from .fields import Finding
+from .html_page import html_article
+from .markdown import markdown_article
+
+__all__ = ["READ_EXTENSIONS", "ReadResult", "find_sources", "parse_source", "read_source"]
+
+
+@dataclass(frozen=True, slots=True)
+class ReadResult:
+    """One file, read: its Article (None when it could not be read at all) and its problems."""
+
+    article: Article | None
+    problems: tuple[Problem, ...]
+
+
+_Parser = Callable[[str, str, str], tuple[Article | None, list[Finding]]]
+
+
+def _markdown(text: str, source_path: str, timezone: str) -> tuple[Article | None, list[Finding]]:
+    return markdown_article(text, source_path, timezone)
+
+
+_PARSERS: dict[str, _Parser] = {
+    ".md": _markdown,
+    ".markdown": _markdown,
+    ".txt": clipping_article,
+    ".text": clipping_article,
+    ".html": html_article,
+    ".htm": html_article,
+}
+READ_EXTENSIONS = frozenset(_PARSERS)
+_TEMP_SUFFIXES = ("~", ".swp", ".swx", ".tmp")
+MAX_BYTES = 20 * 1024 * 1024
+"""Larger files are refused: no article is that long, and reading one would stall the build."""
+
+
+def _is_temp(name: str) -> bool:
+    """Editor leftovers: backup~, .swp/.swx, Emacs .#lock and #autosave#, *.tmp."""
+    return (
+        name.startswith(".")
+        or (name.startswith("#") and name.endswith("#"))
+        or name.endswith(_TEMP_SUFFIXES)
+    )
+
+
+def find_sources(content_dir: Path) -> list[Path]:
+    """Every content file under content_dir (sub-folders too), sorted by relative posix path.
+
+    Skips hidden files and folders, editor temp files and extensions we do not read.
+    """
+    found: list[tuple[str, Path]] = []
+    for folder, dirnames, filenames in os.walk(content_dir):
+        dirnames[:] = [d for d in dirnames if not d.startswith(".")]
+        for name in filenames:
+            if _is_temp(name) or PurePosixPath(name).suffix.lower() not in READ_EXTENSIONS:
+                continue
+            path = Path(folder, name)
+            found.append((path.relative_to(content_dir).as_posix(), path))
+    return [path for _, path in sorted(found)]
+
+
+def shown_path(source_path: str, config: SiteConfig) -> str:
+    """The file as the user names it from the site folder: "content/world/a.txt"."""
+    return f"{config.content_dir.name}/{source_path}"
+
+
+def read_source(path: Path, config: SiteConfig) -> ReadResult:
+    """I/O edge: read, decode, parse. Never raises for bad content or an unreadable file."""
+    try:
+        source_path = path.relative_to(config.content_dir).as_posix()
+    except ValueError:
+        source_path = path.name
+    shown = shown_path(source_path, config)
+    try:
+        size = path.stat().st_size
+        if size > MAX_BYTES:
+            message = f"file is too large to be an article ({size // (1024 * 1024)} MB)"
+            limit = MAX_BYTES // (1024 * 1024)
+            hint = (
+                f"split it or move it out of {config.content_dir.name}/ (the limit is {limit} MB)"
+            )
+            return ReadResult(None, (Problem(shown, message, hint, severity="error"),))
+        data = path.read_bytes()
+    except OSError as exc:
+        reason = exc.strerror or type(exc).__name__
+        problem = Problem(
+            shown,
+            f"could not read the file: {reason}",
+            "check that it exists and is readable",
+            severity="error",
+        )
+        return ReadResult(None, (problem,))
+    decoded = decode(data)
+    noted = tuple(f.at(shown) for f in decoded.findings)
+    if decoded.text is None:
+        return ReadResult(None, noted)
+    result = parse_source(decoded.text, source_path, config)
+    return ReadResult(result.article, noted + result.problems)
+
+
+def parse_source(text: str, source_path: str, config: SiteConfig) -> ReadResult:
+    """Pure: parse decoded text by the extension of source_path (content-relative, posix)."""
+    shown = shown_path(source_path, config)
+    suffix = PurePosixPath(source_path).suffix.lower()
+    parser = _PARSERS.get(suffix)
+    if parser is None:
+        known = " ".join(sorted(READ_EXTENSIONS))
+        problem = Problem(
+            shown,
+            f"Broadsheet does not read {suffix or 'extension-less'} files",
+            f"use one of {known}",
+            severity="error",
+        )
+        return ReadResult(None, (problem,))
+    try:
+        article, findings = parser(text, source_path, config.timezone)
+    except RecursionError:
+        problem = Problem(
+            shown,
+            "the file is nested too deeply to read",
+            "simplify its structure",
+            severity="error",
+        )
+        return ReadResult(None, (problem,))
+    return ReadResult(article, tuple(f.at(shown) for f in findings))
