@@ -62,12 +62,23 @@ def _guess(data: bytes) -> str:
     if best is None:
         return _cp1252_or_latin1(data)
     western = next((m for m in matches if m.encoding == "cp1252"), None)
-    if western is not None and western.chaos <= best.chaos:
+    if (western is not None and western.chaos <= best.chaos) or _same_as_cp1252(
+        data, best.encoding
+    ):
         return "cp1252"
     high = sum(b >= 0x80 for b in data[:_SAMPLE])
     if _CJK.match(best.encoding) and high < len(data[:_SAMPLE]) // 50:
         return _cp1252_or_latin1(data)
     return best.encoding
+
+
+def _same_as_cp1252(data: bytes, encoding: str) -> bool:
+    """Whether Windows-1252 reads these bytes exactly as the guess does (cp1250 often ties)."""
+    sample = data[:_SAMPLE]
+    try:
+        return sample.decode("cp1252") == sample.decode(encoding)
+    except (UnicodeDecodeError, LookupError):
+        return False
 
 
 def _cp1252_or_latin1(data: bytes) -> str:

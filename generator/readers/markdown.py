@@ -95,9 +95,10 @@ def split_front_matter(text: str) -> FrontMatter | Finding:
             line,
             "error",
         )
-    except RecursionError:
+    except (RecursionError, ValueError, TypeError, OverflowError) as exc:
+        message = "nested too deeply" if isinstance(exc, RecursionError) else str(exc)
         return Finding(
-            "front matter is nested too deeply", "use simple key: value fields", 1, "error"
+            f"front matter could not be read: {message}", "use simple key: value fields", 1, "error"
         )
     if values is None:
         values = {}
@@ -116,10 +117,21 @@ def split_front_matter(text: str) -> FrontMatter | Finding:
     )
 
 
+class _YamlLoader(yaml.SafeLoader):
+    """SafeLoader that leaves timestamps as text: `date: 2025-13-45` then becomes a warning on
+    one field (through parse_when) instead of an exception from deep inside PyYAML."""
+
+
+_YamlLoader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
 def _load(raw: str, fence: str) -> Any:
     if fence == "+++":
         return tomllib.loads(raw)
-    return yaml.safe_load(raw)
+    return yaml.load(raw, Loader=_YamlLoader)  # a SafeLoader: no arbitrary objects
 
 
 def _field_line(front: FrontMatter, key: str) -> int | None:
