@@ -96,7 +96,7 @@ def _done(text: str, encoding: str, *, guessed: bool) -> Decoded:
         return Decoded(text, encoding)
     note = Finding(
         f"not UTF-8; decoded as {encoding}",
-        "re-save it as UTF-8 to silence this (check that accented letters and symbols look right)",
+        "re-save it as UTF-8 to silence this, after checking that accents and symbols look right",
     )
     return Decoded(text, encoding, (note,))
 
