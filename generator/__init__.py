@@ -10,9 +10,9 @@ try:
 except PackageNotFoundError:  # running from a checkout that is not installed
     __version__ = "0.0.0+local"
 
-from .build import BuildReport, build  # noqa: E402
-from .config import SiteConfig, load_config  # noqa: E402
-from .errors import (  # noqa: E402
+from .build import BuildReport, build
+from .config import SiteConfig, load_config
+from .errors import (
     BroadsheetError,
     ConfigError,
     ContentError,
@@ -21,7 +21,7 @@ from .errors import (  # noqa: E402
     SearchIndexError,
     ThemeError,
 )
-from .model import Archive, Article, Story, Version  # noqa: E402
+from .model import Archive, Article, Story, Version
 
 __all__ = [
     "Archive",

@@ -57,7 +57,9 @@ def _timed(report: BuildReport, stage: str) -> Iterator[None]:
     report.timings[stage] = report.timings.get(stage, 0.0) + time.perf_counter() - start
 
 
-def read_all(config: SiteConfig, progress: Progress = _no_progress) -> tuple[list[Article], list[Problem]]:
+def read_all(
+    config: SiteConfig, progress: Progress = _no_progress
+) -> tuple[list[Article], list[Problem]]:
     """Read every content file; problems are collected, never raised."""
     if not config.content_dir.is_dir():
         return [], [
@@ -80,13 +82,22 @@ def read_all(config: SiteConfig, progress: Progress = _no_progress) -> tuple[lis
     return articles, problems
 
 
-def build(config: SiteConfig, *, strict: bool = False, search: bool | None = None,
-          progress: Progress = _no_progress) -> BuildReport:
+def build(
+    config: SiteConfig,
+    *,
+    strict: bool = False,
+    search: bool | None = None,
+    carry_over: tuple[str, ...] = (),
+    progress: Progress = _no_progress,
+) -> BuildReport:
     """Build the site into config.output_dir. The previous site stays in place until the new one
-    is complete; with `strict`, any problem fails the build before anything is swapped in."""
+    is complete; with `strict`, any problem fails the build before anything is swapped in.
+    `search` overrides [search] enabled; `carry_over` names folders of the current site to keep."""
     report = BuildReport()
-    check_output_dir(config.output_dir, [config.content_dir, config.root / "templates", config.root / "themes",
-                                         config.root])
+    check_output_dir(
+        config.output_dir,
+        [config.content_dir, config.root / "templates", config.root / "themes", config.root],
+    )
     theme = find_theme(config)
     with _timed(report, "read"):
         articles, problems = read_all(config, progress)
@@ -99,7 +110,9 @@ def build(config: SiteConfig, *, strict: bool = False, search: bool | None = Non
     report.articles = len(archive.articles)
     report.stories = len(archive.stories)
     if strict and report.problems:
-        raise ContentError(f"--strict: {len(report.problems)} problem(s) in the content", report.problems)
+        raise ContentError(
+            f"--strict: {len(report.problems)} problem(s) in the content", report.problems
+        )
 
     writer = SiteWriter(config.output_dir)
     try:
@@ -115,6 +128,8 @@ def build(config: SiteConfig, *, strict: bool = False, search: bool | None = Non
             with _timed(report, "search"):
                 report.searchable = index_site(writer.staging, config.language).pages
         with _timed(report, "write"):
+            for folder in carry_over:
+                writer.carry_over(folder)
             stats = writer.commit()
     except BaseException:
         writer.abandon()

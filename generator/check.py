@@ -9,7 +9,14 @@ from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import unquote, urldefrag, urljoin, urlsplit
 
-_LINK_ATTRIBUTES = {"a": "href", "link": "href", "script": "src", "img": "src", "source": "src", "form": "action"}
+_LINK_ATTRIBUTES = {
+    "a": "href",
+    "link": "href",
+    "script": "src",
+    "img": "src",
+    "source": "src",
+    "form": "action",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,11 +69,17 @@ def broken_links(site: Path, base_url: str = "/") -> Iterator[BrokenLink]:
         relative = page.relative_to(site).as_posix()
         if relative.startswith("pagefind/"):
             continue
-        page_url = base_path + (relative[: -len("index.html")] if relative.endswith("index.html") else relative)
+        page_url = base_path + (
+            relative[: -len("index.html")] if relative.endswith("index.html") else relative
+        )
         for link in page_links(page.read_text(encoding="utf-8")):
             url, _ = urldefrag(link)
             split = urlsplit(url)
-            if split.scheme in ("mailto", "tel", "data") or (split.scheme and split.netloc != host) or not url:
+            if (
+                split.scheme in ("mailto", "tel", "data")
+                or (split.scheme and split.netloc != host)
+                or not url
+            ):
                 continue
             if split.scheme and split.netloc and split.netloc != host:
                 continue

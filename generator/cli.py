@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import logging
 import sys
 import time
@@ -23,7 +24,9 @@ def main(argv: list[str] | None = None) -> int:
     if not getattr(args, "command", None):
         parser.print_help()
         return 2
-    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING, format="%(message)s")
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.WARNING, format="%(message)s"
+    )
     try:
         return int(args.handler(args))
     except ConfigError as exc:
@@ -46,20 +49,43 @@ def main(argv: list[str] | None = None) -> int:
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="broadsheet", description="Build a static, searchable website from a folder of news articles."
+        prog="broadsheet",
+        description="Build a static, searchable website from a folder of news articles.",
     )
     parser.add_argument("--version", action="version", version=f"broadsheet {__version__}")
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("-c", "--config", default="site.toml", help="the site's config file (default: site.toml)")
+    common.add_argument(
+        "-c", "--config", default="site.toml", help="the site's config file (default: site.toml)"
+    )
     common.add_argument("-q", "--quiet", action="store_true", help="print only problems")
-    common.add_argument("-v", "--verbose", action="store_true", help="print more, with tracebacks on errors")
+    common.add_argument(
+        "-v", "--verbose", action="store_true", help="print more, with tracebacks on errors"
+    )
     common.add_argument("--strict", action="store_true", help="fail the build on any warning")
     common.add_argument("-o", "--output", help="output folder (overrides output_dir)")
-    common.add_argument("--base-url", help="overrides base_url, e.g. /archive/ or https://example.org/archive/")
+    common.add_argument(
+        "--base-url", help="overrides base_url, e.g. /archive/ or https://example.org/archive/"
+    )
     common.add_argument("--no-search", action="store_true", help="skip the Pagefind search index")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     build_parser = sub.add_parser("build", parents=[common], help="build the site into output_dir")
     build_parser.set_defaults(handler=_build)
+    serve_parser = sub.add_parser(
+        "serve", parents=[common], help="build, serve on localhost and rebuild on every change"
+    )
+    serve_parser.add_argument(
+        "--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)"
+    )
+    serve_parser.add_argument(
+        "-p", "--port", type=int, default=8000, help="port (default 8000; 0 picks a free one)"
+    )
+    serve_parser.set_defaults(handler=_serve)
+    check_parser = sub.add_parser(
+        "check",
+        parents=[common],
+        help="check a built site: every internal link, image and asset resolves",
+    )
+    check_parser.set_defaults(handler=_check)
     return parser
 
 
@@ -83,12 +109,47 @@ def _build(args: argparse.Namespace) -> int:
     config = _load(args)
     started = time.perf_counter()
     with _progress_bar(enabled=not args.quiet and sys.stderr.isatty()) as progress:
-        report = build(config, strict=args.strict, search=False if args.no_search else None, progress=progress)
+        report = build(
+            config, strict=args.strict, search=False if args.no_search else None, progress=progress
+        )
     for problem in report.problems:
         print(str(problem), file=sys.stderr)
     if not args.quiet:
         print(_summary(report, config.output_dir, time.perf_counter() - started))
     return 1 if report.errors and args.strict else 0
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from .serve import serve
+
+    config = _load(args)
+    if args.no_search:
+        config = dataclasses.replace(
+            config, search=dataclasses.replace(config.search, enabled=False)
+        )
+    serve(
+        config,
+        reload_config=lambda: _load(args),
+        host=args.host,
+        port=args.port,
+        echo=(lambda _: None) if args.quiet else print,
+    )
+    return 0
+
+
+def _check(args: argparse.Namespace) -> int:
+    from .check import broken_links
+
+    config = _load(args)
+    if not config.output_dir.is_dir():
+        _error(f"{config.output_dir.name}/ does not exist: run `broadsheet build` first")
+        return 1
+    broken = list(broken_links(config.output_dir, config.base_url))
+    for link in broken:
+        print(str(link))
+    if not args.quiet:
+        print(f"{len(broken)} broken link(s) in {config.output_dir.name}/")
+    return 1 if broken else 0
 
 
 def _summary(report: BuildReport, output: Path, seconds: float) -> str:

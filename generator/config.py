@@ -33,14 +33,20 @@ class VersionSettings:
     candidate_threshold: float = 0.2
     """Share of the smaller article's sampled shingles another must share to be compared in full."""
     containment_threshold: float = 0.6
-    """Share of the shorter text's words that must sit in paragraphs found in the other."""
-    paragraph_similarity: float = 0.6
+    """Share of the shorter text found in the other (its words in paragraphs found, or its
+    shingles) for the two to be versions of one story."""
+    paragraph_similarity: float = 0.5
     """Share of a paragraph's shingles found in the other text for it to count as found."""
     min_shared_shingles: int = 8
     """Fewer shared shingles than this is never a version, however short the texts."""
+    short_text_shingles: int = 60
+    """Texts sharing fewer shingles than this must agree on every number to be versions."""
     strong_link: float = 0.9
     """Coverage that joins two groups without checking each against the other group's anchor."""
-    max_days_apart: int = 30
+    chain_threshold: float = 0.3
+    """A weaker link joins two groups only if each side has this much in common with the other
+    group's anchor (its earliest version): no chaining of unrelated texts through a round-up."""
+    max_days_apart: int = 14
     """Dated versions further apart than this are never one story."""
 
 
@@ -53,6 +59,8 @@ class RelatedSettings:
     """At most this many related stories per article."""
     min_score: float = 0.12
     """Cosine similarity below which nothing is shown (no noise for lonely articles)."""
+    max_df: float = 0.3
+    """Terms in more than this share of articles are too common to relate anything."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,7 +114,9 @@ _SECTIONS = {"versions": VersionSettings, "related": RelatedSettings, "search": 
 _PATH_KEYS = {"content_dir", "output_dir"}
 
 
-def load_config(path: Path | str = "site.toml", overrides: dict[str, Any] | None = None) -> SiteConfig:
+def load_config(
+    path: Path | str = "site.toml", overrides: dict[str, Any] | None = None
+) -> SiteConfig:
     """Read and validate site.toml. Raises ConfigError listing every problem."""
     path = Path(path).resolve()
     shown = path.name
@@ -114,7 +124,8 @@ def load_config(path: Path | str = "site.toml", overrides: dict[str, Any] | None
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise ConfigError(
-            shown, [f"no {shown} in {path.parent.name or '.'}: create one with `title = \"My archive\"`"]
+            shown,
+            [f'no {shown} in {path.parent.name or "."}: create one with `title = "My archive"`'],
         ) from None
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise ConfigError(shown, [f"not valid TOML: {exc}"]) from None
@@ -162,7 +173,9 @@ def _section(cls: type, raw: dict[str, Any], name: str, problems: list[str], sho
     values = {}
     for key, value in raw.items():
         if key not in known:
-            warnings.warn(f"{shown}: unknown key {name}.{key!r} is ignored", ConfigWarning, stacklevel=3)
+            warnings.warn(
+                f"{shown}: unknown key {name}.{key!r} is ignored", ConfigWarning, stacklevel=3
+            )
             continue
         checked = _check(cls, key, value, problems, prefix=f"{name}.")
         if checked is not _INVALID:
@@ -192,7 +205,12 @@ def _check(cls: type, key: str, value: Any, problems: list[str], prefix: str = "
 
 
 def _article(name: str) -> str:
-    words = {"str": "a string", "int": "a whole number", "float": "a number", "bool": "true or false"}
+    words = {
+        "str": "a string",
+        "int": "a whole number",
+        "float": "a number",
+        "bool": "true or false",
+    }
     return words.get(name, name)
 
 
@@ -208,7 +226,9 @@ def _check_values(values: dict[str, Any], problems: list[str]) -> None:
     if base is not None:
         parts = urlsplit(base)
         if parts.scheme not in ("", "http", "https") or (parts.scheme and not parts.netloc):
-            problems.append(f"base_url must be a path like /archive/ or an http(s) URL, not {base!r}")
+            problems.append(
+                f"base_url must be a path like /archive/ or an http(s) URL, not {base!r}"
+            )
         elif not parts.scheme and not base.startswith("/"):
             problems.append(f"base_url must start with / or http(s)://, not {base!r}")
     zone = values.get("timezone")
@@ -216,7 +236,9 @@ def _check_values(values: dict[str, Any], problems: list[str]) -> None:
         try:
             zoneinfo.ZoneInfo(zone)
         except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-            problems.append(f"timezone {zone!r} is not a known zone: use a name like 'Europe/London' or 'UTC'")
+            problems.append(
+                f"timezone {zone!r} is not a known zone: use a name like 'Europe/London' or 'UTC'"
+            )
     permalink = values.get("permalink")
     if permalink is not None:
         _check_permalink(permalink, problems)
@@ -242,8 +264,12 @@ def _check_permalink(pattern: str, problems: list[str]) -> None:
             f"permalink uses unknown field(s) {', '.join(unknown)}: use {', '.join(PERMALINK_FIELDS)}"
         )
     if "slug" not in names and "id" not in names:
-        problems.append("permalink must contain {slug} or {id} so that every article has its own URL")
+        problems.append(
+            "permalink must contain {slug} or {id} so that every article has its own URL"
+        )
     if not pattern.startswith("/") or not pattern.endswith("/"):
-        problems.append(f"permalink must start and end with /, e.g. /{{year}}/{{slug}}/, not {pattern!r}")
+        problems.append(
+            f"permalink must start and end with /, e.g. /{{year}}/{{slug}}/, not {pattern!r}"
+        )
     if ".." in pattern.split("/"):
         problems.append("permalink must not contain '..'")

@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
-SourceFormat = Literal["markdown", "clipping", "text"]
+SourceFormat = Literal["markdown", "clipping", "text", "html"]
 VersionKind = Literal["original", "update", "syndicated", "version"]
 
 #: A publication date: a whole day when the source gives no time, else an aware datetime.
@@ -41,7 +41,7 @@ class Article:
     source_path: str
     """Path of the source file relative to content_dir, with forward slashes."""
     format: SourceFormat
-    """How the file was written: Markdown with front matter, a pasted clipping, or plain text."""
+    """How the file was written: Markdown with front matter, a pasted clipping, plain text, or a saved page."""
     title: str
     """The headline; never empty (falls back to the file name, with a warning)."""
     slug: str

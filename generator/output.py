@@ -78,7 +78,9 @@ class SiteWriter:
 
     def write(self, relative: str, data: bytes) -> None:
         if relative in self._seen:
-            raise OutputError(f"two pages claim {relative!r}; this is a bug in Broadsheet or the theme")
+            raise OutputError(
+                f"two pages claim {relative!r}; this is a bug in Broadsheet or the theme"
+            )
         self._seen.add(relative)
         target = safe_join(self.staging, relative)
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -93,6 +95,14 @@ class SiteWriter:
         with open(target, "wb") as handle:
             handle.write(data)
         self.written += 1
+
+    def carry_over(self, folder: str) -> None:
+        """Keep a folder of the current site that this build does not make (serve keeps the old
+        search bundle until the new one is ready). Files are hard-linked, not copied."""
+        source = safe_join(self.output_dir, folder)
+        if not source.is_dir() or safe_join(self.staging, folder).exists():
+            return
+        shutil.copytree(source, safe_join(self.staging, folder), copy_function=os.link)
 
     def commit(self) -> WriteStats:
         """Swap the finished site in: atomically where the OS allows, else by two quick renames."""

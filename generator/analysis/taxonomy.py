@@ -34,7 +34,7 @@ class Taxonomies:
 def build_taxonomies(articles: Sequence[Article], timezone: str) -> Taxonomies:
     """Group articles (already newest first) by every browsable field."""
 
-    def day_of(article: Article):  # noqa: ANN202 - small local helper
+    def day_of(article: Article):
         return local_date(article.date, timezone)
 
     def years(article: Article) -> Iterable[str]:
@@ -57,7 +57,9 @@ def build_taxonomies(articles: Sequence[Article], timezone: str) -> Taxonomies:
     )
 
 
-def _group(articles: Sequence[Article], names_of: Callable[[Article], Iterable[str]]) -> tuple[Term, ...]:
+def _group(
+    articles: Sequence[Article], names_of: Callable[[Article], Iterable[str]]
+) -> tuple[Term, ...]:
     """Terms sorted by slug; names differing only in case or accents share one term."""
     members: dict[str, list[str]] = defaultdict(list)
     shown: dict[str, str] = {}
@@ -80,5 +82,6 @@ def _dated(
         for key in keys_of(article):
             members[key].append(article.id)
     return tuple(
-        Term(key, names.get(key, key), tuple(ids)) for key, ids in sorted(members.items(), reverse=True)
+        Term(key, names.get(key, key), tuple(ids))
+        for key, ids in sorted(members.items(), reverse=True)
     )

@@ -56,7 +56,7 @@ MAX_BYTES = 20 * 1024 * 1024
 """Larger files are refused: no article is that long, and reading one would stall the build."""
 
 
-def _is_temp(name: str) -> bool:
+def is_editor_temp(name: str) -> bool:
     """Editor leftovers: backup~, .swp/.swx, Emacs .#lock and #autosave#, *.tmp."""
     return (
         name.startswith(".")
@@ -74,7 +74,7 @@ def find_sources(content_dir: Path) -> list[Path]:
     for folder, dirnames, filenames in os.walk(content_dir):
         dirnames[:] = [d for d in dirnames if not d.startswith(".")]
         for name in filenames:
-            if _is_temp(name) or PurePosixPath(name).suffix.lower() not in READ_EXTENSIONS:
+            if is_editor_temp(name) or PurePosixPath(name).suffix.lower() not in READ_EXTENSIONS:
                 continue
             path = Path(folder, name)
             found.append((path.relative_to(content_dir).as_posix(), path))

@@ -292,7 +292,11 @@ def parse_byline(line: str) -> tuple[tuple[str, ...], str] | None:
     parts = [clean_name(p) for p in _NAME_SPLIT.split(text)]
     parts = [p for p in parts if p]
     if not publication and len(parts) > 1 and _is_org(parts[-1]):
-        publication = parts.pop()
+        name, org = _split_trailing_org(parts[-1])
+        if org and _is_name(name):  # "... and Jonah Pellew Valley Wire Service"
+            parts[-1], publication = name, org
+        else:
+            publication = parts.pop()
     if parts and not publication:
         parts[-1], publication = _split_trailing_org(parts[-1])
     if not parts or not all(_is_name(p) for p in parts):

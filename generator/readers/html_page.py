@@ -115,7 +115,7 @@ def html_article(
     article = Article(
         id=ident,
         source_path=source_path,
-        format="clipping",
+        format="html",
         title=title,
         slug=slugify(title) or ident.rsplit("/", 1)[-1],
         body_html=paragraphs_html(paragraphs),

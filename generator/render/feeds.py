@@ -34,8 +34,8 @@ def atom_feed(
         f'<feed xmlns="http://www.w3.org/2005/Atom" xml:lang={quoteattr(language)}>',
         f"  <title>{escape(title)}</title>",
         f"  <id>{escape(feed_id)}</id>",
-        f"  <link rel=\"alternate\" type=\"text/html\" href={quoteattr(site_url)}/>",
-        f"  <link rel=\"self\" type=\"application/atom+xml\" href={quoteattr(feed_url)}/>",
+        f'  <link rel="alternate" type="text/html" href={quoteattr(site_url)}/>',
+        f'  <link rel="self" type="application/atom+xml" href={quoteattr(feed_url)}/>',
         f"  <updated>{updated}</updated>",
         "  <generator>Broadsheet</generator>",
     ]
@@ -44,7 +44,7 @@ def atom_feed(
             "  <entry>",
             f"    <title>{escape(article.title)}</title>",
             f"    <id>{escape(entry_id)}</id>",
-            f"    <link rel=\"alternate\" type=\"text/html\" href={quoteattr(url)}/>",
+            f'    <link rel="alternate" type="text/html" href={quoteattr(url)}/>',
             f"    <published>{_rfc3339(article.date)}</published>",  # type: ignore[arg-type]
             f"    <updated>{_rfc3339(article.updated or article.date)}</updated>",  # type: ignore[arg-type]
         ]
@@ -53,7 +53,7 @@ def atom_feed(
             lines.append(f"    <author><name>{escape(article.publication)}</name></author>")
         if article.dek:
             lines.append(f"    <summary>{escape(article.dek)}</summary>")
-        lines.append(f"    <content type=\"html\">{escape(article.body_html)}</content>")
+        lines.append(f'    <content type="html">{escape(article.body_html)}</content>')
         lines += [f"    <category term={quoteattr(tag)}/>" for tag in article.tags]
         lines.append("  </entry>")
     lines.append("</feed>")

@@ -81,7 +81,9 @@ class SiteData:
         try:
             html = self.env.get_template(template).render(site=self.site, **context)
         except jinja2.TemplateNotFound as exc:
-            raise ThemeError(f"template {exc.name!r} not found in the theme or the site's templates/") from exc
+            raise ThemeError(
+                f"template {exc.name!r} not found in the theme or the site's templates/"
+            ) from exc
         except jinja2.TemplateError as exc:
             where = f"{getattr(exc, 'filename', None) or template}:{getattr(exc, 'lineno', '?')}"
             raise ThemeError(f"template error in {where}: {exc}") from exc
@@ -107,7 +109,11 @@ def render_site(data: SiteData, theme: Theme) -> Iterator[Page]:
         yield article_page(data, article)
     yield from home_pages(data)
     yield from archive_pages(data)
-    for kind, title in (("authors", "Authors"), ("publications", "Publications"), ("tags", "Topics")):
+    for kind, title in (
+        ("authors", "Authors"),
+        ("publications", "Publications"),
+        ("tags", "Topics"),
+    ):
         yield from term_pages(data, kind, title, getattr(data.taxonomies, kind))
     yield from stories.story_pages(data)
     yield Page("search/index.html", data.render("search.html", page_title="Search"))
@@ -131,7 +137,9 @@ def article_page(data: SiteData, article: Article) -> Page:
     structured = jsonld.news_article(
         article,
         url=url,
-        author_urls=[absolute(config, f"/authors/{slugify(a)}/") for a in article.authors if slugify(a)],
+        author_urls=[
+            absolute(config, f"/authors/{slugify(a)}/") for a in article.authors if slugify(a)
+        ],
         language=config.language,
         based_on_url=based_on,
         story_url=absolute(config, stories.story_path(story)) if story else None,
@@ -153,13 +161,18 @@ def article_page(data: SiteData, article: Article) -> Page:
         body=Markup(article.body_html),
         jsonld=Markup(jsonld.script_json(structured)),
         story=story_view,
-        related=tuple(data.summary(i) for i in data.archive.related.get(article.id, ()) if i in data.by_id),
+        related=tuple(
+            data.summary(i) for i in data.archive.related.get(article.id, ()) if i in data.by_id
+        ),
     )
     return Page(output_file(path), html)
 
 
 def paginate(
-    data: SiteData, ids: Sequence[str], base: str, render_page: Callable[[tuple[Summary, ...], Pagination], bytes]
+    data: SiteData,
+    ids: Sequence[str],
+    base: str,
+    render_page: Callable[[tuple[Summary, ...], Pagination], bytes],
 ) -> Iterator[Page]:
     """Split a list into pages: base, base/page/2/, ... (base is a site path ending in "/")."""
     per_page = data.config.per_page
@@ -175,7 +188,9 @@ def paginate(
             count=count,
             previous=data.href(path_of(n - 1)) if n > 1 else None,
             next=data.href(path_of(n + 1)) if n < count else None,
-            pages=tuple(Link(str(k), data.href(path_of(k))) for k in range(1, count + 1)) if count > 1 else (),
+            pages=tuple(Link(str(k), data.href(path_of(k))) for k in range(1, count + 1))
+            if count > 1
+            else (),
         )
         yield Page(output_file(path_of(n)), render_page(chunk, pagination))
 
@@ -201,8 +216,15 @@ def archive_pages(data: SiteData) -> Iterator[Page]:
     tax = data.taxonomies
     undated = [a.id for a in data.archive.articles if a.date is None]
     years = tuple(
-        (Link(t.name, data.href(f"/archive/{t.slug}/")), len(t.article_ids),
-         tuple(Link(m.name, data.href(f"/archive/{m.slug}/")) for m in tax.months if m.slug.startswith(t.slug + "/")))
+        (
+            Link(t.name, data.href(f"/archive/{t.slug}/")),
+            len(t.article_ids),
+            tuple(
+                Link(m.name, data.href(f"/archive/{m.slug}/"))
+                for m in tax.months
+                if m.slug.startswith(t.slug + "/")
+            ),
+        )
         for t in tax.years
     )
     yield Page(
@@ -211,33 +233,56 @@ def archive_pages(data: SiteData) -> Iterator[Page]:
             "archive.html",
             page_title="Archive",
             years=years,
-            undated=(Link("Undated articles", data.href("/archive/undated/")), len(undated)) if undated else None,
+            undated=(Link("Undated articles", data.href("/archive/undated/")), len(undated))
+            if undated
+            else None,
         ),
     )
-    groups: list[tuple[str, str, Sequence[str]]] = [(t.slug, t.name, t.article_ids) for t in tax.years]
+    groups: list[tuple[str, str, Sequence[str]]] = [
+        (t.slug, t.name, t.article_ids) for t in tax.years
+    ]
     groups += [(m.slug, m.name, m.article_ids) for m in tax.months]
     if undated:
         groups.append(("undated", "Undated articles", undated))
     for slug, name, ids in groups:
-        yield from paginate(data, ids, f"/archive/{slug}/", _list_renderer(data, name, f"Articles from {name}"))
+        yield from paginate(
+            data, ids, f"/archive/{slug}/", _list_renderer(data, name, f"Articles from {name}")
+        )
 
 
 def term_pages(data: SiteData, kind: str, title: str, terms: tuple[Term, ...]) -> Iterator[Page]:
-    entries = tuple((Link(t.name, data.href(f"/{kind}/{t.slug}/")), len(t.article_ids)) for t in terms)
-    yield Page(f"{kind}/index.html", data.render("terms.html", page_title=title, heading=title, terms=entries))
+    entries = tuple(
+        (Link(t.name, data.href(f"/{kind}/{t.slug}/")), len(t.article_ids)) for t in terms
+    )
+    yield Page(
+        f"{kind}/index.html",
+        data.render("terms.html", page_title=title, heading=title, terms=entries),
+    )
     for term in terms:
         heading = {"authors": f"Articles by {term.name}", "tags": f"Articles on {term.name}"}.get(
             kind, f"Articles from {term.name}"
         )
-        yield from paginate(data, term.article_ids, f"/{kind}/{term.slug}/", _list_renderer(data, term.name, heading))
+        yield from paginate(
+            data,
+            term.article_ids,
+            f"/{kind}/{term.slug}/",
+            _list_renderer(data, term.name, heading),
+        )
 
 
-def _list_renderer(data: SiteData, name: str, heading: str) -> Callable[[tuple[Summary, ...], Pagination], bytes]:
+def _list_renderer(
+    data: SiteData, name: str, heading: str
+) -> Callable[[tuple[Summary, ...], Pagination], bytes]:
     def page(items: tuple[Summary, ...], pagination: Pagination) -> bytes:
         suffix = f", page {pagination.number}" if pagination.number > 1 else ""
         return data.render(
-            "list.html", page_title=name + suffix, heading=heading, description="", items=items,
-            pagination=pagination, is_home=False,
+            "list.html",
+            page_title=name + suffix,
+            heading=heading,
+            description="",
+            items=items,
+            pagination=pagination,
+            is_home=False,
         )
 
     return page
@@ -247,21 +292,37 @@ def machine_pages(data: SiteData) -> Iterator[Page]:
     """Feed, sitemap, robots.txt and catalog.json."""
     config = data.config
     latest = data.archive.articles[: config.feed_size]
-    feed_id = absolute(config, "/") if config.absolute_base else f"urn:broadsheet:{slugify(config.title) or 'site'}"
+    feed_id = (
+        absolute(config, "/")
+        if config.absolute_base
+        else f"urn:broadsheet:{slugify(config.title) or 'site'}"
+    )
     entries = [
-        (a, absolute(config, data.urls.by_id[a.id]),
-         absolute(config, data.urls.by_id[a.id]) if config.absolute_base else f"{feed_id}:{a.id}")
+        (
+            a,
+            absolute(config, data.urls.by_id[a.id]),
+            absolute(config, data.urls.by_id[a.id])
+            if config.absolute_base
+            else f"{feed_id}:{a.id}",
+        )
         for a in latest
     ]
     yield Page(
         "feed.xml",
         feeds.atom_feed(
-            title=config.title, site_url=absolute(config, "/"), feed_url=absolute(config, "/feed.xml"),
-            feed_id=feed_id, entries=entries, language=config.language,
+            title=config.title,
+            site_url=absolute(config, "/"),
+            feed_url=absolute(config, "/feed.xml"),
+            feed_id=feed_id,
+            entries=entries,
+            language=config.language,
         ),
     )
     listed: list[tuple[str, Any]] = [(absolute(config, "/"), None)]
-    listed += [(absolute(config, data.urls.by_id[a.id]), a.updated or a.date) for a in data.archive.articles]
+    listed += [
+        (absolute(config, data.urls.by_id[a.id]), a.updated or a.date)
+        for a in data.archive.articles
+    ]
     listed += [(absolute(config, stories.story_path(s)), None) for s in data.archive.stories]
     yield Page("sitemap.xml", feeds.sitemap(listed))
     yield Page("robots.txt", feeds.robots(absolute(config, "/sitemap.xml")))

@@ -107,7 +107,8 @@ def story_context(data: SiteData, story: Story, current_id: str | None) -> Story
         )
     position = story.article_ids.index(current_id) + 1 if current_id in story.article_ids else 0
     diffs = tuple(
-        (Link(f"Version {a} → version {b}", data.href(diff_path(story, a, b))), "") for a, b in diff_pairs(story)
+        (Link(f"Version {a} → version {b}", data.href(diff_path(story, a, b))), "")
+        for a, b in diff_pairs(story)
     )
     base = story_path(story)
     return StoryView(
@@ -156,7 +157,12 @@ def story_pages(data: SiteData) -> Iterator[Page]:
         yield Page(output_file(base + "timemap.link"), timemap_link_format(data, story))
         yield Page(output_file(base + "timemap.json"), timemap_json(data, story))
         index.append((Link(view.title, view.url), len(story.versions), view.versions[0].date))
-    yield Page("stories/index.html", data.render("stories.html", page_title="Stories with several versions", stories=tuple(index)))
+    yield Page(
+        "stories/index.html",
+        data.render(
+            "stories.html", page_title="Stories with several versions", stories=tuple(index)
+        ),
+    )
 
 
 def _fields(view: StoryView) -> dict[str, Any]:
@@ -174,7 +180,11 @@ def _paragraph(entry: Any) -> ParagraphView:
 
 
 def _http_date(when: When) -> str:
-    moment = when if isinstance(when, dt.datetime) else dt.datetime(when.year, when.month, when.day, tzinfo=dt.UTC)
+    moment = (
+        when
+        if isinstance(when, dt.datetime)
+        else dt.datetime(when.year, when.month, when.day, tzinfo=dt.UTC)
+    )
     return email.utils.format_datetime(moment.astimezone(dt.UTC), usegmt=True)
 
 

@@ -44,7 +44,9 @@ def find_theme(config: SiteConfig) -> Theme:
     for folder in candidates:
         if (folder / "templates").is_dir():
             return Theme(config.theme, folder.resolve(), config.root / "templates")
-    available = sorted(p.name for p in builtin_themes_folder().iterdir() if (p / "templates").is_dir())
+    available = sorted(
+        p.name for p in builtin_themes_folder().iterdir() if (p / "templates").is_dir()
+    )
     raise ThemeError(
         f"theme {config.theme!r} not found (looked in {config.root.name}/themes/ and Broadsheet's own "
         f"themes); available: {', '.join(available) or 'none'}. Set `theme` in site.toml."

@@ -63,7 +63,15 @@ def assign_urls(articles: Sequence[Article], config: SiteConfig) -> tuple[UrlMap
     claimed: dict[str, Article] = {}
     by_id: dict[str, str] = {}
     problems: list[Problem] = []
-    reserved = {"/search/", "/archive/", "/authors/", "/publications/", "/tags/", "/stories/", "/page/"}
+    reserved = {
+        "/search/",
+        "/archive/",
+        "/authors/",
+        "/publications/",
+        "/tags/",
+        "/stories/",
+        "/page/",
+    }
     for article in sorted(articles, key=lambda a: a.source_path):
         base = article_path(article, config)
         path, n = base, 1

@@ -108,8 +108,14 @@ def site_view(config: SiteConfig, href: callable) -> SiteView:  # type: ignore[v
     )
 
 
-def summary(article: Article, url: str, authors: tuple[Link, ...], publication: Link | None,
-            versions: int, zone: str) -> Summary:
+def summary(
+    article: Article,
+    url: str,
+    authors: tuple[Link, ...],
+    publication: Link | None,
+    versions: int,
+    zone: str,
+) -> Summary:
     return Summary(
         id=article.id,
         title=article.title,

@@ -312,3 +312,10 @@ def test_empty_clipping_file_is_an_error_naming_the_file(config):
     assert [(p.path, p.severity) for p in result.problems] == [
         (f"{config.content_dir.name}/world/empty.txt", "error")
     ]
+
+
+def test_last_author_is_split_from_a_publication_without_the() -> None:
+    from generator.readers.clipping import parse_byline
+
+    byline = "By Ana Ruiz, Tom Okafor and Lee Chen Valley Wire Service"
+    assert parse_byline(byline) == (("Ana Ruiz", "Tom Okafor", "Lee Chen"), "Valley Wire Service")

@@ -1,0 +1,217 @@
+"""Text -> comparable fingerprints: normalised words and hashed word shingles.
+
+Versions of one story differ in ways a reader ignores: curly or straight quotes, dashes, "2½" or
+"2.5", "per cent" or "%", a house style's Kiev for Kyiv. Normalising these away first lets exact
+shingle matching see what a reader sees. Hashes come from blake2b, never from `hash()`, so they
+are the same in every process (Python salts `hash()` of strings per run).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+
+from ..model import Article
+
+#: Spellings of one name or word that copy desks swap; each maps to one canonical form.
+VARIANTS: dict[str, str] = {
+    # Transliterations (Ukrainian/Russian, Arabic, older exonyms).
+    "kiev": "kyiv",
+    "kyyiv": "kyiv",
+    "kharkov": "kharkiv",
+    "odessa": "odesa",
+    "lvov": "lviv",
+    "lugansk": "luhansk",
+    "nikolaev": "mykolaiv",
+    "nikolayev": "mykolaiv",
+    "chernigov": "chernihiv",
+    "zaporozhye": "zaporizhzhia",
+    "zaporizhia": "zaporizhzhia",
+    "zaporozhzhia": "zaporizhzhia",
+    "dnepr": "dnipro",
+    "dnieper": "dnipro",
+    "zelenskyy": "zelensky",
+    "zelenskiy": "zelensky",
+    "zelenski": "zelensky",
+    "navalnyy": "navalny",
+    "gorbachov": "gorbachev",
+    "tchaikovsky": "chaikovsky",
+    "byelorussia": "belarus",
+    "belorussia": "belarus",
+    "moldavia": "moldova",
+    "kirghizia": "kyrgyzstan",
+    "ashkhabad": "ashgabat",
+    "almaty": "alma-ata",
+    "peking": "beijing",
+    "bombay": "mumbai",
+    "calcutta": "kolkata",
+    "madras": "chennai",
+    "burma": "myanmar",
+    "qaddafi": "gaddafi",
+    "qadhafi": "gaddafi",
+    "kadhafi": "gaddafi",
+    "gadhafi": "gaddafi",
+    "qaida": "qaeda",
+    "usama": "osama",
+    "muhammad": "mohammed",
+    "mohammad": "mohammed",
+    "muhammed": "mohammed",
+    "hizbollah": "hezbollah",
+    "hizbullah": "hezbollah",
+    "chechnia": "chechnya",
+    # British and American spellings.
+    "colour": "color",
+    "favour": "favor",
+    "favourite": "favorite",
+    "honour": "honor",
+    "labour": "labor",
+    "neighbour": "neighbor",
+    "neighbours": "neighbors",
+    "centre": "center",
+    "theatre": "theater",
+    "defence": "defense",
+    "offence": "offense",
+    "licence": "license",
+    "programme": "program",
+    "programmes": "programs",
+    "travelled": "traveled",
+    "cancelled": "canceled",
+    "modelling": "modeling",
+    "grey": "gray",
+    "pct": "percent",
+    # Small numbers written out (AP style) or as figures.
+    "zero": "0",
+    "one": "1",
+    "two": "2",
+    "three": "3",
+    "four": "4",
+    "five": "5",
+    "six": "6",
+    "seven": "7",
+    "eight": "8",
+    "nine": "9",
+    "ten": "10",
+}
+
+_VULGAR = {"¼": ".25", "½": ".5", "¾": ".75", "⅓": ".33", "⅔": ".67"}
+_FRACTION = re.compile(r"(\d*)([¼½¾⅓⅔])")
+_PERCENT = re.compile(r"\bper\s+cent\b|%")
+_THOUSANDS = re.compile(r"(?<=\d),(?=\d{3}\b)")
+_INITIALS = re.compile(r"\b([a-z])\.(?=[a-z]\b)")
+_APOSTROPHE = re.compile(r"(?<=\w)['’‘`](?=\w)")
+_ISATION = re.compile(r"(?<=[a-z]{3})is(ation|ations|e|ed|es|ing)\b")
+_TOKEN = re.compile(r"\d+(?:\.\d+)?|[a-z]+")
+_MIX = np.uint64(0x9E3779B97F4A7C15)
+_MIX2 = np.uint64(0xBF58476D1CE4E5B9)
+_MIX3 = np.uint64(0x94D049BB133111EB)
+
+
+def normalise(text: str) -> str:
+    """Lowercase ASCII text with typography, fractions, thousands and "per cent" made uniform."""
+    text = _FRACTION.sub(lambda m: (m.group(1) or "0") + _VULGAR[m.group(2)], text)
+    text = unicodedata.normalize("NFKD", text)
+    text = "".join(c for c in text if not unicodedata.combining(c)).lower()
+    text = _APOSTROPHE.sub("", text)
+    text = _THOUSANDS.sub("", text)
+    text = _PERCENT.sub(" percent ", text)
+    text = _INITIALS.sub(r"\1", text)
+    return text
+
+
+def tokens(text: str) -> list[str]:
+    """The normalised words of a text, with spelling variants mapped to one form."""
+    found = _TOKEN.findall(normalise(text))
+    get = VARIANTS.get
+    return [_canonical(get(t, t)) for t in found]
+
+
+@lru_cache(maxsize=65536)
+def _canonical(word: str) -> str:
+    """Fold British -ise/-isation verbs and nouns into -ize (organised -> organized)."""
+    return _ISATION.sub(r"iz\1", word) if len(word) > 6 else word
+
+
+@lru_cache(maxsize=1 << 20)
+def _word_hash(word: str) -> int:
+    return int.from_bytes(hashlib.blake2b(word.encode(), digest_size=8).digest(), "little")
+
+
+def _finalise(x: np.ndarray) -> np.ndarray:
+    """splitmix64's finaliser: spreads bits so that `hash % n` samples evenly."""
+    x = x ^ (x >> np.uint64(30))
+    x = x * _MIX2
+    x = x ^ (x >> np.uint64(27))
+    x = x * _MIX3
+    return x ^ (x >> np.uint64(31))
+
+
+def shingle_hashes(words: Sequence[str], size: int) -> np.ndarray:
+    """Hashes of every run of `size` words (one hash for the whole text when it is shorter)."""
+    if not words:
+        return np.empty(0, dtype=np.uint64)
+    h = np.fromiter((_word_hash(w) for w in words), dtype=np.uint64, count=len(words))
+    size = min(size, len(h))
+    n = len(h) - size + 1
+    acc = np.zeros(n, dtype=np.uint64)
+    for i in range(size):
+        acc = acc * _MIX + h[i : i + n]
+    return _finalise(acc + np.uint64(size))
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Fingerprint:
+    """What version matching needs from one article, computed once per article."""
+
+    shingles: np.ndarray
+    """Shingle hashes of every paragraph, paragraph after paragraph (uint64)."""
+    paragraph_of: np.ndarray
+    """For each shingle, the index of its paragraph (int32)."""
+    paragraph_words: np.ndarray
+    """Words per paragraph (int32), to weigh paragraphs by length."""
+    unique: np.ndarray
+    """Sorted distinct shingle hashes of the whole body."""
+    numbers: frozenset[str]
+    """The numbers the body mentions, normalised ("2½" -> "2.5", "1,000" -> "1000")."""
+
+    @property
+    def words(self) -> int:
+        return int(self.paragraph_words.sum())
+
+
+def fingerprint(article: Article, shingle_size: int) -> Fingerprint:
+    """Shingles of the body, paragraph by paragraph (shingles never straddle two paragraphs).
+
+    Paragraphs shorter than `min(3, shingle_size)` words (datelines, "Reuter", promo lines) are
+    left out: they say nothing about the story and would only add noise.
+    """
+    parts: list[np.ndarray] = []
+    owners: list[np.ndarray] = []
+    counts: list[int] = []
+    numbers: set[str] = set()
+    for words in _paragraph_words(article.paragraphs):
+        counts.append(len(words))
+        numbers.update(w for w in words if w[0].isdigit())
+        if len(words) < min(3, shingle_size):
+            continue
+        hashes = shingle_hashes(words, shingle_size)
+        parts.append(hashes)
+        owners.append(np.full(len(hashes), len(counts) - 1, dtype=np.int32))
+    shingles = np.concatenate(parts) if parts else np.empty(0, dtype=np.uint64)
+    return Fingerprint(
+        shingles=shingles,
+        paragraph_of=np.concatenate(owners) if owners else np.empty(0, dtype=np.int32),
+        paragraph_words=np.asarray(counts, dtype=np.int32),
+        unique=np.unique(shingles),
+        numbers=frozenset(numbers),
+    )
+
+
+def _paragraph_words(paragraphs: Iterable[str]) -> Iterable[list[str]]:
+    for paragraph in paragraphs:
+        yield tokens(paragraph)

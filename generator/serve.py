@@ -1,0 +1,379 @@
+"""`broadsheet serve`: build, serve over HTTP on localhost, rebuild on change, reload the browser.
+
+Watchdog events are sorted and filtered (editor temp files dropped), debounced into one rebuild,
+and the rebuild is the ordinary build. The reload script is injected into HTML responses by the
+server, so built files never contain it. A failed rebuild keeps the last good site and shows its
+error in the browser. The search index is refreshed after the pages, in the background.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import html
+import http.server
+import json
+import logging
+import os
+import queue
+import shutil
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from watchdog.events import FileSystemEvent, FileSystemEventHandler
+from watchdog.observers import Observer
+
+from .build import BuildReport, build
+from .config import SiteConfig
+from .errors import BroadsheetError
+from .readers import is_editor_temp
+from .render.theme import find_theme
+from .search import index_site
+
+log = logging.getLogger("broadsheet.serve")
+
+EVENTS_PATH = "/__broadsheet/events"
+DEBOUNCE_SECONDS = 0.25
+_RELOAD_SCRIPT = """<script>
+(function () {
+  var source = new EventSource("%(events)s");
+  function show(message) {
+    var box = document.getElementById("broadsheet-error");
+    if (!box) {
+      box = document.createElement("pre");
+      box.id = "broadsheet-error";
+      box.setAttribute("role", "alert");
+      box.style.cssText = "position:fixed;inset:auto 0 0 0;max-height:50vh;overflow:auto;margin:0;" +
+        "padding:1rem;background:#7a1010;color:#fff;font:14px/1.4 monospace;z-index:99999;white-space:pre-wrap";
+      document.body.appendChild(box);
+    }
+    box.textContent = "Broadsheet: the last rebuild failed; showing the last good site.\\n\\n" + message;
+  }
+  source.addEventListener("reload", function () { window.location.reload(); });
+  source.addEventListener("failed", function (event) { show(JSON.parse(event.data).message); });
+}());
+</script>"""
+
+
+@dataclass
+class ServeState:
+    """What the server knows between rebuilds; shared by the HTTP threads and the watcher."""
+
+    generation: int = 0
+    """Bumped after every successful rebuild; clients reload when it changes."""
+    error: str | None = None
+    """The last rebuild's error, until a rebuild succeeds."""
+    condition: threading.Condition = field(default_factory=threading.Condition)
+
+    def publish(self, error: str | None) -> None:
+        with self.condition:
+            if error is None:
+                self.generation += 1
+            self.error = error
+            self.condition.notify_all()
+
+
+def inject_reload(body: bytes, events_url: str) -> bytes:
+    """Put the reload script before </body> of an HTML page (served responses only)."""
+    script = (_RELOAD_SCRIPT % {"events": html.escape(events_url)}).encode()
+    marker = body.rfind(b"</body>")
+    return body[:marker] + script + body[marker:] if marker != -1 else body + script
+
+
+def watched_paths(config: SiteConfig) -> list[Path]:
+    """Content, the site's own templates and themes, the theme in use and site.toml's folder."""
+    paths = [
+        config.content_dir,
+        config.root / "templates",
+        config.root / "themes",
+        config.root / "static",
+    ]
+    try:
+        paths.append(find_theme(config).folder)
+    except BroadsheetError:
+        pass
+    return [p for p in dict.fromkeys(paths) if p.exists()]
+
+
+def is_relevant(path: str, config: SiteConfig) -> bool:
+    """Does a change to `path` call for a rebuild? Editor temp files and the output do not."""
+    target = Path(path)
+    if is_editor_temp(target.name) or target.name.startswith(".") or target.name.isdigit():
+        return False
+    output = config.output_dir
+    for ignored in (
+        output,
+        output.with_name(f".{output.name}.building"),
+        config.root / ".broadsheet-cache",
+    ):
+        if target == ignored or ignored in target.parents:
+            return False
+    if target.parent == config.root:
+        return target.name == "site.toml"
+    return True
+
+
+class _Changes(FileSystemEventHandler):
+    def __init__(self, config: SiteConfig, changes: queue.Queue[str]) -> None:
+        self.config = config
+        self.changes = changes
+
+    def on_any_event(self, event: FileSystemEvent) -> None:
+        if event.event_type in ("opened", "closed_no_write"):
+            return
+        for path in (event.src_path, getattr(event, "dest_path", "")):
+            if path and is_relevant(os.fsdecode(path), self.config):
+                self.changes.put(os.fsdecode(path))
+
+
+def debounce(changes: queue.Queue[str], quiet: float, stop: threading.Event) -> list[str] | None:
+    """Wait for a change, then for `quiet` seconds without one; return all paths seen."""
+    while not stop.is_set():
+        try:
+            first = changes.get(timeout=0.2)
+        except queue.Empty:
+            continue
+        seen = [first]
+        while True:
+            try:
+                seen.append(changes.get(timeout=quiet))
+            except queue.Empty:
+                return sorted(set(seen))
+    return None
+
+
+class Handler(http.server.SimpleHTTPRequestHandler):
+    """Static files from the output folder at the base path, plus the event stream."""
+
+    server_version = "Broadsheet"
+    state: ServeState
+    base_path: str
+    output_dir: Path
+
+    def log_message(self, format: str, *args: Any) -> None:
+        log.debug("%s - %s", self.address_string(), format % args)
+
+    def translate_path(self, path: str) -> str:
+        path = path.split("?", 1)[0].split("#", 1)[0]
+        relative = (
+            path[len(self.base_path) - 1 :] if path.startswith(self.base_path) else "/\0missing"
+        )
+        self.directory = str(self.output_dir)
+        return super().translate_path(relative)
+
+    def do_GET(self) -> None:
+        if self.path.split("?", 1)[0] == EVENTS_PATH:
+            self._events()
+            return
+        if self.base_path != "/" and self.path in ("/", ""):
+            self.send_response(302)
+            self.send_header("Location", self.base_path)
+            self.end_headers()
+            return
+        target = Path(self.translate_path(self.path))
+        if target.is_dir():
+            if not self.path.split("?", 1)[0].endswith("/"):
+                return super().do_GET()  # the standard redirect to the slash URL
+            target = target / "index.html"
+        if target.suffix == ".html" and target.is_file():
+            self._send_html(target.read_bytes(), 200)
+        elif not target.exists() and (self.output_dir / "404.html").is_file():
+            self._send_html((self.output_dir / "404.html").read_bytes(), 404)
+        else:
+            super().do_GET()
+
+    def _send_html(self, body: bytes, status: int) -> None:
+        body = inject_reload(body, EVENTS_PATH)
+        self.send_response(status)
+        self.send_header("Content-Type", "text/html; charset=utf-8")
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("Cache-Control", "no-store")
+        self.end_headers()
+        self.wfile.write(body)
+
+    def _events(self) -> None:
+        self.send_response(200)
+        self.send_header("Content-Type", "text/event-stream")
+        self.send_header("Cache-Control", "no-store")
+        self.end_headers()
+        state = self.state
+        with state.condition:
+            seen = state.generation
+            error = state.error
+        try:
+            if error:
+                self._send_event("failed", {"message": error})
+            while True:
+                with state.condition:
+                    state.condition.wait_for(
+                        lambda: state.generation != seen or state.error != error, timeout=15
+                    )
+                    generation, current = state.generation, state.error
+                if generation != seen:
+                    self._send_event("reload", {"generation": generation})
+                    return
+                if current != error and current:
+                    self._send_event("failed", {"message": current})
+                error = current
+                self.wfile.write(b": keep-alive\n\n")
+                self.wfile.flush()
+        except (BrokenPipeError, ConnectionResetError):
+            return
+
+    def _send_event(self, name: str, data: dict[str, Any]) -> None:
+        self.wfile.write(f"event: {name}\ndata: {json.dumps(data)}\n\n".encode())
+        self.wfile.flush()
+
+
+def make_server(
+    config: SiteConfig, state: ServeState, host: str, port: int
+) -> http.server.ThreadingHTTPServer:
+    handler = type(
+        "BoundHandler",
+        (Handler,),
+        {"state": state, "base_path": config.base_path, "output_dir": config.output_dir},
+    )
+    server = http.server.ThreadingHTTPServer((host, port), handler)
+    server.daemon_threads = True
+    return server
+
+
+class SearchRefresher:
+    """Rebuilds the Pagefind index after page rebuilds, one at a time, never blocking them."""
+
+    def __init__(self, config: SiteConfig, on_done: Callable[[str | None], None]) -> None:
+        self.config = config
+        self.on_done = on_done
+        self.wanted = threading.Event()
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._run, name="search-index", daemon=True)
+        self.thread.start()
+
+    def request(self) -> None:
+        self.wanted.set()
+
+    def _run(self) -> None:
+        while not self.stop.is_set():
+            if not self.wanted.wait(timeout=0.2):
+                continue
+            self.wanted.clear()
+            try:
+                refresh_search_index(self.config)
+                self.on_done(None)
+            except Exception as exc:  # reported, never fatal to serving
+                self.on_done(str(exc))
+
+
+def refresh_search_index(config: SiteConfig) -> None:
+    """Index the live site into a fresh folder, then swap it for the old pagefind/."""
+    site = config.output_dir
+    fresh = site / ".pagefind.new"
+    shutil.rmtree(fresh, ignore_errors=True)
+    index_site(site, config.language, output=fresh)
+    old = site / "pagefind"
+    retired = site / ".pagefind.old"
+    shutil.rmtree(retired, ignore_errors=True)
+    if old.exists():
+        old.rename(retired)
+    fresh.rename(old)
+    shutil.rmtree(retired, ignore_errors=True)
+
+
+def rebuild(config: SiteConfig, *, search: bool) -> BuildReport:
+    """One build for serve: pages now (keeping the old search bundle), search later."""
+    return build(config, search=False, carry_over=("pagefind",) if search else ())
+
+
+def _same_place(new: SiteConfig, old: SiteConfig) -> SiteConfig:
+    """A reloaded config keeps serving from where the server already serves."""
+    return dataclasses.replace(new, output_dir=old.output_dir, base_url=old.base_url)
+
+
+def serve(
+    config: SiteConfig,
+    *,
+    reload_config: Callable[[], SiteConfig] | None = None,
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    ready: Callable[[str], None] | None = None,
+    stop: threading.Event | None = None,
+    echo: Callable[[str], None] = print,
+) -> None:
+    """Serve until Ctrl-C (or `stop` is set). `ready(url)` is called once the site is up.
+    `reload_config` re-reads site.toml when it changes (host, port and base path stay)."""
+    stop = stop or threading.Event()
+    state = ServeState()
+    search = config.search.enabled
+    echo("Building…")
+    try:
+        report = rebuild(config, search=search)
+        echo(f"Built {report.articles} articles in {sum(report.timings.values()):.2f}s")
+        for problem in report.problems:
+            echo(str(problem))
+    except BroadsheetError as exc:
+        state.publish(str(exc))
+        echo(f"error: {exc}")
+        config.output_dir.mkdir(parents=True, exist_ok=True)
+
+    def search_done(error: str | None) -> None:
+        if error:
+            echo(f"search index: {error}")
+        else:
+            log.info("search index refreshed")
+
+    refresher = SearchRefresher(config, search_done) if search else None
+    if refresher:
+        refresher.request()
+    server = make_server(config, state, host, port)
+    server_thread = threading.Thread(target=server.serve_forever, name="http", daemon=True)
+    server_thread.start()
+    changes: queue.Queue[str] = queue.Queue()
+    observer = Observer()
+    handler = _Changes(config, changes)
+    for path in watched_paths(config):
+        observer.schedule(handler, str(path), recursive=True)
+    observer.schedule(handler, str(config.root), recursive=False)
+    observer.start()
+    url = f"http://{host}:{server.server_address[1]}{config.base_path}"
+    echo(f"Serving {url} (Ctrl-C to stop)")
+    if ready:
+        ready(url)
+    try:
+        while not stop.is_set():
+            changed = debounce(changes, DEBOUNCE_SECONDS, stop)
+            if not changed:
+                continue
+            started = time.perf_counter()
+            names = ", ".join(Path(p).name for p in changed[:3]) + (
+                " …" if len(changed) > 3 else ""
+            )
+            try:
+                if reload_config and any(Path(p).name == "site.toml" for p in changed):
+                    config = _same_place(reload_config(), config)
+                report = rebuild(config, search=search)
+            except BroadsheetError as exc:
+                echo(f"Rebuild failed ({names}): {exc}")
+                state.publish(str(exc))
+                continue
+            except Exception as exc:  # keep serving the last good site whatever happened
+                log.exception("rebuild crashed")
+                state.publish(f"{type(exc).__name__}: {exc}")
+                continue
+            echo(f"Rebuilt after changes to {names} in {time.perf_counter() - started:.2f}s")
+            for problem in report.problems:
+                echo(str(problem))
+            state.publish(None)
+            if refresher:
+                refresher.request()
+    except KeyboardInterrupt:
+        echo("Stopping.")
+    finally:
+        if refresher:
+            refresher.stop.set()
+        observer.stop()
+        server.shutdown()
+        server.server_close()
+        observer.join(timeout=5)
