@@ -75,17 +75,14 @@ def broken_links(site: Path, base_url: str = "/") -> Iterator[BrokenLink]:
         for link in page_links(page.read_text(encoding="utf-8")):
             url, _ = urldefrag(link)
             split = urlsplit(url)
-            if (
-                split.scheme in ("mailto", "tel", "data")
-                or (split.scheme and split.netloc != host)
-                or not url
-            ):
+            if not url or split.scheme in ("mailto", "tel", "data"):
                 continue
-            if split.scheme and split.netloc and split.netloc != host:
-                continue
+            if split.netloc and split.netloc != host:
+                continue  # another site's page: not ours to check
             absolute = urljoin(page_url, split.path) if not split.netloc else split.path
             if not absolute.startswith(base_path):
-                yield BrokenLink(relative, link)
-                continue
+                if not split.netloc:
+                    yield BrokenLink(relative, link)
+                continue  # our host but outside the site, e.g. where an article was clipped from
             if not resolves(site, absolute[len(base_path) :]):
                 yield BrokenLink(relative, link)
