@@ -129,7 +129,11 @@ def is_version(match: Match, settings: VersionSettings) -> bool:
     if match.shared < settings.short_text_shingles and not match.numbers_agree:
         return False
     threshold = settings.containment_threshold
-    return match.shorter >= threshold or match.containment >= threshold
+    if match.containment >= threshold:
+        return True
+    # Paragraph coverage also needs two thirds as much in shingles: one long paragraph of shared
+    # background in a short text is not a version.
+    return match.shorter >= threshold and match.containment >= threshold * 2 / 3
 
 
 def _coverage(a: Fingerprint, b: Fingerprint, similarity: float) -> float:
