@@ -57,7 +57,7 @@ class RelatedSettings:
     enabled: bool = True
     count: int = 5
     """At most this many related stories per article."""
-    min_score: float = 0.12
+    min_score: float = 0.1
     """Cosine similarity below which nothing is shown (no noise for lonely articles)."""
     max_df: float = 0.3
     """Terms in more than this share of articles are too common to relate anything."""

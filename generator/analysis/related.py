@@ -22,6 +22,8 @@ from .fingerprint import VARIANTS, normalise
 
 _WORD = re.compile(r"[a-z]{3,}")
 _CHUNK = 2048
+#: In a small archive every word is "common"; max_df starts to drop terms above this many articles.
+_MIN_COMMON = 20
 
 STOP_WORDS = frozenset(
     ["about", "above", "across", "after", "again", "against", "all", "almost", "along", "already", "also", "although", "always", "among", "and", "another", "any", "anyone", "anything", "are", "around", "because", "been", "before", "being", "below", "between", "both", "but", "can", "cannot", "could", "did", "does", "doing", "done", "down", "during", "each", "either", "else", "enough", "even", "ever", "every", "few", "for", "from", "further", "had", "has", "have", "having", "her", "here", "hers", "herself", "him", "himself", "his", "how", "however", "into", "its", "itself", "just", "last", "least", "less", "like", "made", "make", "many", "may", "more", "most", "much", "must", "near", "need", "neither", "never", "next", "nor", "not", "now", "off", "often", "once", "one", "only", "onto", "other", "others", "our", "ours", "ourselves", "out", "over", "own", "per", "perhaps", "put", "quite", "rather", "really", "said", "same", "say", "says", "see", "seen", "several", "she", "should", "since", "some", "still", "such", "than", "that", "the", "their", "theirs", "them", "themselves", "then", "there", "these", "they", "this", "those", "though", "through", "thus", "too", "toward", "towards", "under", "until", "upon", "very", "via", "was", "way", "were", "what", "whatever", "when", "where", "whether", "which", "while", "who", "whom", "whose", "why", "will", "with", "within", "without", "would", "yet", "you", "your", "yours", "yourself", "also", "told", "mrs", "get", "got", "going", "two", "three", "four", "five", "year", "years", "week", "weeks", "time", "times", "new", "first", "second", "back", "well", "set", "take", "took", "told"]
@@ -92,7 +94,7 @@ def tfidf_matrix(documents: Sequence[Sequence[str]], max_df: float) -> sparse.cs
     rows = np.repeat(np.arange(n), np.diff(indptr))
     norms = np.sqrt(np.bincount(rows, weights=weights * weights, minlength=n))
     weights = weights / np.where(norms > 0, norms, 1.0)[rows]
-    useful = (df[columns] >= 2) & (df[columns] <= max(2, max_df * n))
+    useful = (df[columns] >= 2) & (df[columns] <= max(_MIN_COMMON, max_df * n))
     return sparse.csr_matrix(
         (weights[useful], (rows[useful], columns[useful])), shape=(n, max(1, len(vocabulary)))
     )

@@ -1,0 +1,123 @@
+"""Time and peak memory of group_stories + find_related at 10,000 and 100,000 articles.
+
+    python bench/analysis_scale.py [--sizes 10000 100000]
+
+Articles: Reuters, BBC and Wikinews stories, each followed by 1-4 derived versions (updates,
+syndicated copies, copy edits), then "remixes" (paragraphs made of sentences from random stories:
+new stories that share sentences with many others, a stress test for candidate search) until the
+size is reached. Each size runs in its own subprocess, so peak RSS (ru_maxrss) is its own; the
+RSS after building the articles is shown too, to separate the analysis from its input.
+Figures only: nothing here asserts a timing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench import corpus  # noqa: E402
+from generator.model import Article  # noqa: E402
+from tests.factories import make_article  # noqa: E402
+
+
+def build(size: int) -> list[Article]:
+    rng = corpus.seeded(f"scale-{size}")
+    bases = corpus.reuters() + [a for a, _ in corpus.bbc()] + corpus.wikinews()
+    rng.shuffle(bases)
+    articles: list[Article] = []
+    for base in bases:
+        if len(articles) >= size:
+            break
+        articles.append(base)
+        articles += [a for a, _ in corpus.derive_family(base, bases, rng)]
+    n = 0
+    while len(articles) < size:
+        articles.append(_remix(f"remix/{n:06d}", bases, rng))
+        n += 1
+    return articles[:size]
+
+
+def _remix(id: str, pool: Sequence[Article], rng) -> Article:
+    paragraphs = []
+    for _ in range(rng.randint(3, 10)):
+        sentences = []
+        for _ in range(2):
+            donor = rng.choice(pool)
+            sentences.append(rng.choice(donor.paragraphs or (donor.title,)))
+        paragraphs.append(" ".join(s.split(". ")[0] for s in sentences) + ".")
+    return make_article(id, rng.choice(pool).title, paragraphs, date=None)
+
+
+def _rss_mb() -> float:
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def run_one(size: int) -> dict[str, float]:
+    from generator.analysis.related import find_related
+    from generator.analysis.versions import group_stories
+    from generator.config import RelatedSettings, VersionSettings
+
+    start = time.perf_counter()
+    articles = build(size)
+    built = time.perf_counter() - start
+    before = _rss_mb()
+    start = time.perf_counter()
+    stories = group_stories(articles, VersionSettings())
+    grouped = time.perf_counter() - start
+    story_of = {v.article_id: s.id for s in stories for v in s.versions}
+    start = time.perf_counter()
+    related = find_related(articles, story_of, RelatedSettings())
+    relating = time.perf_counter() - start
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return {
+        "articles": len(articles),
+        "words": sum(a.word_count for a in articles),
+        "build_s": built,
+        "group_stories_s": grouped,
+        "find_related_s": relating,
+        "stories": len(stories),
+        "linked": sum(bool(v) for v in related.values()),
+        "rss_before_mb": before,
+        "peak_rss_mb": peak,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
+    parser.add_argument("--one", type=int, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    corpus.require_shared()
+    if args.one:
+        print(json.dumps(run_one(args.one)))
+        return
+    print(f"cpus: {os.cpu_count()}")
+    for size in args.sizes:
+        out = subprocess.run(
+            [sys.executable, __file__, "--one", str(size)], capture_output=True, text=True, check=True
+        )
+        r = json.loads(out.stdout.strip().splitlines()[-1])
+        total = r["group_stories_s"] + r["find_related_s"]
+        print(
+            f"{r['articles']:>7} articles ({r['words'] / 1e6:.1f}M words): group_stories "
+            f"{r['group_stories_s']:.1f} s ({r['stories']} stories), find_related "
+            f"{r['find_related_s']:.1f} s ({r['linked']} with links), total {total:.1f} s; "
+            f"RSS {r['rss_before_mb']:.0f} MB before analysis, peak {r['peak_rss_mb']:.0f} MB"
+        )
+
+
+if __name__ == "__main__":
+    main()
