@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import functools
+import multiprocessing
+import os
+import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -9,15 +13,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .analysis.archive import analyse
+from .cache import CACHE_DIR, Cache, code_fingerprint, entry_key
 from .config import SiteConfig
 from .errors import ContentError, Problem
 from .model import Article
 from .output import SiteWriter, check_output_dir
-from .readers import find_sources, read_source
+from .readers import ReadResult, find_sources, load_source, parse_bytes
 from .render.site import prepare, render_site
 from .render.theme import find_theme
 from .render.urls import assign_urls
 from .search import index_site
+
+CODE = code_fingerprint(Path(__file__).resolve().parent)
+"""Broadsheet's own code, part of every cache key: a new version never reuses old results."""
 
 Progress = Callable[[str, int, int], None]
 """progress(stage, done, total): called as long stages advance."""
@@ -34,6 +42,8 @@ class BuildReport:
     written: int = 0
     unchanged: int = 0
     searchable: int = 0
+    cache_hits: int = 0
+    cache_misses: int = 0
     problems: list[Problem] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
 
@@ -57,10 +67,20 @@ def _timed(report: BuildReport, stage: str) -> Iterator[None]:
     report.timings[stage] = report.timings.get(stage, 0.0) + time.perf_counter() - start
 
 
+READ_CHUNK = 64
+"""Files handed to a worker process at a time: big enough to amortise the pipe, small enough
+to keep both cores busy to the end."""
+
+
 def read_all(
-    config: SiteConfig, progress: Progress = _no_progress
+    config: SiteConfig,
+    progress: Progress = _no_progress,
+    *,
+    jobs: int = 1,
+    cache: Cache | None = None,
 ) -> tuple[list[Article], list[Problem]]:
-    """Read every content file; problems are collected, never raised."""
+    """Read every content file; problems are collected, never raised. Files already read in an
+    earlier build come from the cache; the rest are parsed on `jobs` processes."""
     if not config.content_dir.is_dir():
         return [], [
             Problem(
@@ -71,15 +91,64 @@ def read_all(
             )
         ]
     sources = find_sources(config.content_dir)
+    results: list[ReadResult | None] = [None] * len(sources)
+    pending: list[tuple[int, str, bytes, str]] = []
+    settings = f"{config.timezone}\0{config.content_dir.name}"
+    for index, path in enumerate(sources):
+        loaded = load_source(path, config)
+        if isinstance(loaded, ReadResult):
+            results[index] = loaded
+        else:
+            source_path, data = loaded
+            pending.append((index, source_path, data, entry_key("read", CODE, settings, source_path, data)))
+    cached = cache.get_many(key for *_, key in pending) if cache else {}
+    misses = [item for item in pending if item[3] not in cached]
+    for index, _, _, key in pending:
+        if key in cached:
+            results[index] = cached[key]
+    done = len(sources) - len(misses)
+    progress("read", done, len(sources))
+    fresh: list[tuple[str, ReadResult]] = []
+    for batch in _parse_batches(misses, config, jobs):
+        for (index, _, _, key), result in batch:
+            results[index] = result
+            fresh.append((key, result))
+        done += len(batch)
+        progress("read", done, len(sources))
+    if cache and fresh:
+        cache.put_many(fresh)
     articles: list[Article] = []
     problems: list[Problem] = []
-    for done, path in enumerate(sources, start=1):
-        result = read_source(path, config)
+    for result in results:
+        assert result is not None
         problems.extend(result.problems)
         if result.article is not None:
             articles.append(result.article)
-        progress("read", done, len(sources))
     return articles, problems
+
+
+def _parse_chunk(
+    chunk: list[tuple[int, str, bytes, str]], config: SiteConfig
+) -> list[tuple[tuple[int, str, bytes, str], ReadResult]]:
+    return [(item, parse_bytes(item[2], item[1], config)) for item in chunk]
+
+
+def _parse_batches(
+    items: list[tuple[int, str, bytes, str]], config: SiteConfig, jobs: int
+) -> Iterator[list[tuple[tuple[int, str, bytes, str], ReadResult]]]:
+    """Parse files in chunks, on worker processes when there is enough work to pay for them."""
+    chunks = [items[i : i + READ_CHUNK] for i in range(0, len(items), READ_CHUNK)]
+    if jobs <= 1 or len(items) < 2 * READ_CHUNK:
+        for chunk in chunks:
+            yield _parse_chunk(chunk, config)
+        return
+    context = multiprocessing.get_context("fork" if sys.platform != "win32" else "spawn")
+    with context.Pool(jobs) as pool:
+        yield from pool.imap(functools.partial(_parse_chunk, config=config), chunks)
+
+
+def default_jobs() -> int:
+    return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)
 
 
 def build(
@@ -88,6 +157,8 @@ def build(
     strict: bool = False,
     search: bool | None = None,
     carry_over: tuple[str, ...] = (),
+    jobs: int | None = None,
+    use_cache: bool = True,
     progress: Progress = _no_progress,
 ) -> BuildReport:
     """Build the site into config.output_dir. The previous site stays in place until the new one
@@ -99,8 +170,15 @@ def build(
         [config.content_dir, config.root / "templates", config.root / "themes", config.root],
     )
     theme = find_theme(config)
+    cache = Cache(config.root / CACHE_DIR) if use_cache else None
     with _timed(report, "read"):
-        articles, problems = read_all(config, progress)
+        try:
+            articles, problems = read_all(config, progress, jobs=jobs or default_jobs(), cache=cache)
+        finally:
+            if cache:
+                report.cache_hits, report.cache_misses = cache.hits, cache.misses
+                cache.prune()
+                cache.close()
     report.problems.extend(problems)
     report.drafts = sum(1 for a in articles if a.draft)
     with _timed(report, "analyse"):

@@ -67,6 +67,12 @@ def _parser() -> argparse.ArgumentParser:
         "--base-url", help="overrides base_url, e.g. /archive/ or https://example.org/archive/"
     )
     common.add_argument("--no-search", action="store_true", help="skip the Pagefind search index")
+    common.add_argument(
+        "-j", "--jobs", type=int, default=None, help="processes for reading (default: all cores)"
+    )
+    common.add_argument(
+        "--no-cache", action="store_true", help="ignore and do not update .broadsheet-cache/"
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     build_parser = sub.add_parser("build", parents=[common], help="build the site into output_dir")
     build_parser.set_defaults(handler=_build)
@@ -110,7 +116,12 @@ def _build(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     with _progress_bar(enabled=not args.quiet and sys.stderr.isatty()) as progress:
         report = build(
-            config, strict=args.strict, search=False if args.no_search else None, progress=progress
+            config,
+            strict=args.strict,
+            search=False if args.no_search else None,
+            jobs=args.jobs,
+            use_cache=not args.no_cache,
+            progress=progress,
         )
     for problem in report.problems:
         print(str(problem), file=sys.stderr)
@@ -154,13 +165,18 @@ def _check(args: argparse.Namespace) -> int:
 
 def _summary(report: BuildReport, output: Path, seconds: float) -> str:
     stages = ", ".join(f"{name} {secs:.2f}s" for name, secs in report.timings.items())
-    lines = [
-        f"Built {report.articles} articles ({report.stories} stories with several versions, "
-        f"{report.drafts} drafts skipped) into {output.name}/: {report.pages} pages, "
-        f"{report.written} written, {report.unchanged} unchanged, {report.searchable} searchable.",
-        f"{len(report.warnings)} warning(s), {len(report.errors)} file(s) skipped. {seconds:.2f}s ({stages}).",
-    ]
-    return "\n".join(lines)
+    search = f", search index over {report.searchable} pages" if report.searchable else ""
+    cached = report.cache_hits + report.cache_misses
+    cache = f"; {report.cache_hits} of {cached} files from the cache" if cached else ""
+    return "\n".join(
+        [
+            f"Built {report.articles} articles ({report.stories} stories with several versions, "
+            f"{report.drafts} drafts not published) into {output.name}/: {report.pages} pages "
+            f"({report.written} written, {report.unchanged} unchanged){search}.",
+            f"{len(report.warnings)} warning(s), {len(report.errors)} file(s) skipped{cache}.",
+            f"{seconds:.2f}s: {stages}.",
+        ]
+    )
 
 
 class _progress_bar:

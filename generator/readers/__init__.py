@@ -24,7 +24,16 @@ from .fields import Finding
 from .html_page import html_article
 from .markdown import markdown_article
 
-__all__ = ["READ_EXTENSIONS", "ReadResult", "find_sources", "parse_source", "read_source"]
+__all__ = [
+    "READ_EXTENSIONS",
+    "ReadResult",
+    "find_sources",
+    "is_editor_temp",
+    "load_source",
+    "parse_bytes",
+    "parse_source",
+    "read_source",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,6 +97,14 @@ def shown_path(source_path: str, config: SiteConfig) -> str:
 
 def read_source(path: Path, config: SiteConfig) -> ReadResult:
     """I/O edge: read, decode, parse. Never raises for bad content or an unreadable file."""
+    loaded = load_source(path, config)
+    if isinstance(loaded, ReadResult):
+        return loaded
+    return parse_bytes(loaded[1], loaded[0], config)
+
+
+def load_source(path: Path, config: SiteConfig) -> tuple[str, bytes] | ReadResult:
+    """I/O edge: (content-relative path, bytes) of a file, or the ReadResult saying why not."""
     try:
         source_path = path.relative_to(config.content_dir).as_posix()
     except ValueError:
@@ -102,7 +119,7 @@ def read_source(path: Path, config: SiteConfig) -> ReadResult:
                 f"split it or move it out of {config.content_dir.name}/ (the limit is {limit} MB)"
             )
             return ReadResult(None, (Problem(shown, message, hint, severity="error"),))
-        data = path.read_bytes()
+        return source_path, path.read_bytes()
     except OSError as exc:
         reason = exc.strerror or type(exc).__name__
         problem = Problem(
@@ -112,6 +129,11 @@ def read_source(path: Path, config: SiteConfig) -> ReadResult:
             severity="error",
         )
         return ReadResult(None, (problem,))
+
+
+def parse_bytes(data: bytes, source_path: str, config: SiteConfig) -> ReadResult:
+    """Pure: decode a file's bytes and parse them (what the build caches by content hash)."""
+    shown = shown_path(source_path, config)
     decoded = decode(data)
     noted = tuple(f.at(shown) for f in decoded.findings)
     if decoded.text is None:

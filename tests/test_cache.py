@@ -1,0 +1,72 @@
+"""The content-hash cache never makes a build wrong."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from generator.cache import CACHE_DIR, Cache
+from tests.helpers import build_site, copy_site
+
+
+@pytest.fixture
+def site_root(tmp_path: Path) -> Path:
+    return copy_site("basic", tmp_path)
+
+
+def test_a_second_build_reads_every_file_from_the_cache(site_root: Path) -> None:
+    first = build_site(site_root)
+    second = build_site(site_root)
+    assert first.report.cache_hits == 0
+    assert (second.report.cache_hits, second.report.cache_misses) == (5, 0)  # all five files
+    assert second.report.written == 0  # nothing changed, nothing rewritten
+
+
+def test_an_edited_file_is_read_again(site_root: Path) -> None:
+    build_site(site_root)
+    article = site_root / "content" / "news" / "lighthouse.md"
+    article.write_text(article.read_text().replace("forty years", "forty-one years"))
+    site = build_site(site_root)
+    assert site.report.cache_misses == 1
+    assert "forty-one years" in site.article_page("news/lighthouse")
+
+
+def test_a_changed_setting_is_not_served_from_the_cache(site_root: Path) -> None:
+    build_site(site_root)
+    config = site_root / "site.toml"
+    config.write_text(config.read_text() + 'timezone = "Asia/Tokyo"\n')
+    site = build_site(site_root)
+    assert site.report.cache_hits == 0
+
+
+@pytest.mark.parametrize("damage", [b"", b"garbage" * 100, b"SQLite format 3\x00" + b"\xff" * 5000])
+def test_a_broken_cache_file_is_detected_and_rebuilt(site_root: Path, damage: bytes) -> None:
+    good = build_site(site_root)
+    expected = good.article_page("news/lighthouse")
+    (site_root / CACHE_DIR / "cache.sqlite3").write_bytes(damage)
+    for suffix in ("-wal", "-shm"):
+        (site_root / CACHE_DIR / f"cache.sqlite3{suffix}").unlink(missing_ok=True)
+    site = build_site(site_root)
+    assert site.article_page("news/lighthouse") == expected
+    assert site.report.cache_hits == 0
+
+
+def test_a_damaged_entry_is_a_miss_not_a_wrong_result(tmp_path: Path) -> None:
+    cache = Cache(tmp_path / CACHE_DIR)
+    cache.put_many([("k", {"value": 1})])
+    cache.close()
+    db = sqlite3.connect(tmp_path / CACHE_DIR / "cache.sqlite3")
+    with db:
+        db.execute("UPDATE entries SET value = ?", (b"\x80\x05truncated",))
+    db.close()
+    reopened = Cache(tmp_path / CACHE_DIR)
+    assert reopened.get_many(["k"]) == {}
+    reopened.close()
+
+
+def test_the_cache_is_never_part_of_the_site(site_root: Path) -> None:
+    site = build_site(site_root)
+    assert (site_root / CACHE_DIR).is_dir()
+    assert not any(CACHE_DIR in str(p) for p in site.out.rglob("*"))
