@@ -24,9 +24,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench import corpus  # noqa: E402
-from generator.model import Article  # noqa: E402
-from tests.factories import make_article  # noqa: E402
+from bench import corpus
+from generator.model import Article
+from tests.factories import make_article
 
 
 def build(size: int) -> list[Article]:
@@ -107,7 +107,10 @@ def main() -> None:
     print(f"cpus: {os.cpu_count()}")
     for size in args.sizes:
         out = subprocess.run(
-            [sys.executable, __file__, "--one", str(size)], capture_output=True, text=True, check=True
+            [sys.executable, __file__, "--one", str(size)],
+            capture_output=True,
+            text=True,
+            check=True,
         )
         r = json.loads(out.stdout.strip().splitlines()[-1])
         total = r["group_stories_s"] + r["find_related_s"]

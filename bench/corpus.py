@@ -9,8 +9,8 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import html
-import re
 import random
+import re
 import sys
 import zlib
 from collections.abc import Iterator, Sequence
@@ -92,11 +92,13 @@ def reuters() -> list[Article]:
 
 
 def _reuters_date(text: str) -> dt.datetime:
-    """"26-FEB-1987 15:01:01.79"; a few stamps have a garbled time, read as midnight."""
+    """ "26-FEB-1987 15:01:01.79"; a few stamps have a garbled time, read as midnight."""
     day, _, clock = text.strip().partition(" ")
     date = dt.datetime.strptime(day, "%d-%b-%Y")
     try:
-        return dt.datetime.strptime(f"{day} {clock[:8]}", "%d-%b-%Y %H:%M:%S").replace(tzinfo=dt.UTC)
+        return dt.datetime.strptime(f"{day} {clock[:8]}", "%d-%b-%Y %H:%M:%S").replace(
+            tzinfo=dt.UTC
+        )
     except ValueError:
         return date.replace(tzinfo=dt.UTC)
 
@@ -174,7 +176,9 @@ def _update(article: Article, donors: Sequence[Article], rng: random.Random) -> 
     if len(paras) > 1:
         i = rng.randrange(len(paras))
         sentences = _sentences(paras[i])
-        sentences[rng.randrange(len(sentences))] = rng.choice(_sentences(_fresh_paragraph(donors, rng)))
+        sentences[rng.randrange(len(sentences))] = rng.choice(
+            _sentences(_fresh_paragraph(donors, rng))
+        )
         paras[i] = " ".join(sentences)
     title = _rewrite_title(article, rng)
     return _derived(article, title, paras, article.publication, _later(article.date, rng, 1))
@@ -241,7 +245,9 @@ def _rewrite_title(article: Article, rng: random.Random) -> str:
     if choice < 0.4:
         return " ".join(lead[: rng.randint(6, 10)]).rstrip(",.;")
     if choice < 0.7 and len(words) > 3:
-        return " ".join(words[: len(words) - 1] + rng.choice([["latest"], ["update"], ["-", "live"]]))
+        return " ".join(
+            words[: len(words) - 1] + rng.choice([["latest"], ["update"], ["-", "live"]])
+        )
     return rng.choice(["UPDATE 1-", "REFILE-", "CORRECTED-", ""]) + article.title
 
 

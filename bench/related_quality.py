@@ -16,10 +16,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench import corpus  # noqa: E402
-from generator.analysis.related import find_related  # noqa: E402
-from generator.analysis.versions import group_stories  # noqa: E402
-from generator.config import RelatedSettings, VersionSettings  # noqa: E402
+from bench import corpus
+from generator.analysis.related import find_related
+from generator.analysis.versions import group_stories
+from generator.config import RelatedSettings, VersionSettings
 
 
 def main() -> None:
@@ -48,7 +48,9 @@ def main() -> None:
         f"({len(links) / len(articles):.2f} per article), {seconds:.2f} s"
     )
     print(f"  links within the article's own category: {same / len(links):.1%}  (target >= 90%)")
-    print(f"  articles with at least one related link: {covered / len(articles):.1%}  (target >= 90%)")
+    print(
+        f"  articles with at least one related link: {covered / len(articles):.1%}  (target >= 90%)"
+    )
 
 
 if __name__ == "__main__":

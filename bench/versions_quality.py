@@ -29,11 +29,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench import corpus  # noqa: E402
-from generator.analysis.versions import group_stories  # noqa: E402
-from generator.config import VersionSettings  # noqa: E402
-from generator.model import Article  # noqa: E402
-from tests.analysis.clippings import clipping_paths, read_clipping  # noqa: E402
+from bench import corpus
+from generator.analysis.versions import group_stories
+from generator.config import VersionSettings
+from generator.model import Article
+from tests.analysis.clippings import clipping_paths, read_clipping
 
 Pair = tuple[str, str]
 

@@ -1,1 +1,1 @@
-"""Pure functions over the whole archive: stories and versions, diffs, related stories, taxonomies."""
+"""Pure functions over the whole archive: stories and versions, diffs, related, taxonomies."""

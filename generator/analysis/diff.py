@@ -153,7 +153,10 @@ def diff_words(old: str, new: str) -> tuple[Segment, ...]:
     """Word-level segments turning `old` into `new`; joined, equal+insert give `new` exactly."""
     old_tokens, new_tokens = _UNIT.findall(old), _UNIT.findall(new)
     matcher = SequenceMatcher(
-        None, [_token_key(t) for t in old_tokens], [_token_key(t) for t in new_tokens], autojunk=False
+        None,
+        [_token_key(t) for t in old_tokens],
+        [_token_key(t) for t in new_tokens],
+        autojunk=False,
     )
     raw: list[Segment] = []
     for tag, i1, i2, j1, j2 in matcher.get_opcodes():
@@ -195,7 +198,11 @@ def _tidy(segments: list[Segment]) -> tuple[Segment, ...]:
 
 
 def _pair(
-    old_keys: list[str], new_keys: list[str], olds: range | list[int], news: range | list[int], kind: str
+    old_keys: list[str],
+    new_keys: list[str],
+    olds: range | list[int],
+    news: range | list[int],
+    kind: str,
 ) -> dict[int, tuple[int, str]]:
     """Greedy best-first pairing of alike paragraphs: new index -> (old index, kind)."""
     if not olds or not news:
@@ -227,7 +234,9 @@ def _pair(
 
 def _key(paragraph: str) -> str:
     """A paragraph as compared: typography made uniform, whitespace collapsed, case kept."""
-    return " ".join(_TOKEN.sub(lambda m: f" {m.group(0)} ", paragraph.translate(_TYPOGRAPHY)).split())
+    return " ".join(
+        _TOKEN.sub(lambda m: f" {m.group(0)} ", paragraph.translate(_TYPOGRAPHY)).split()
+    )
 
 
 def _token_key(token: str) -> str:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -107,6 +107,7 @@ _INITIALS = re.compile(r"\b([a-z])\.(?=[a-z]\b)")
 _APOSTROPHE = re.compile(r"(?<=\w)['’‘`](?=\w)")
 _ISATION = re.compile(r"(?<=[a-z]{3})is(ation|ations|e|ed|es|ing)\b")
 _TOKEN = re.compile(r"\d+(?:\.\d+)?|[a-z]+")
+_COMBINING = re.compile(r"[\u0300-\u036f]")
 _MIX = np.uint64(0x9E3779B97F4A7C15)
 _MIX2 = np.uint64(0xBF58476D1CE4E5B9)
 _MIX3 = np.uint64(0x94D049BB133111EB)
@@ -114,14 +115,13 @@ _MIX3 = np.uint64(0x94D049BB133111EB)
 
 def normalise(text: str) -> str:
     """Lowercase ASCII text with typography, fractions, thousands and "per cent" made uniform."""
-    text = _FRACTION.sub(lambda m: (m.group(1) or "0") + _VULGAR[m.group(2)], text)
-    text = unicodedata.normalize("NFKD", text)
-    text = "".join(c for c in text if not unicodedata.combining(c)).lower()
-    text = _APOSTROPHE.sub("", text)
+    if not text.isascii():
+        text = _FRACTION.sub(lambda m: (m.group(1) or "0") + _VULGAR[m.group(2)], text)
+        text = _COMBINING.sub("", unicodedata.normalize("NFKD", text))
+    text = _APOSTROPHE.sub("", text.lower())
     text = _THOUSANDS.sub("", text)
     text = _PERCENT.sub(" percent ", text)
-    text = _INITIALS.sub(r"\1", text)
-    return text
+    return _INITIALS.sub(r"\1", text)
 
 
 def tokens(text: str) -> list[str]:
@@ -137,9 +137,18 @@ def _canonical(word: str) -> str:
     return _ISATION.sub(r"iz\1", word) if len(word) > 6 else word
 
 
-@lru_cache(maxsize=1 << 20)
-def _word_hash(word: str) -> int:
-    return int.from_bytes(hashlib.blake2b(word.encode(), digest_size=8).digest(), "little")
+#: Raw token -> hash of its canonical form. A cache (the hash is a pure function of the token),
+#: kept across calls because fingerprinting 100,000 articles meets the same words again and again.
+_HASHES: dict[str, int] = {}
+
+
+def _word_hash(token: str) -> int:
+    word = _canonical(VARIANTS.get(token, token))
+    value = int.from_bytes(hashlib.blake2b(word.encode(), digest_size=8).digest(), "little")
+    if len(_HASHES) > 1 << 21:
+        _HASHES.clear()
+    _HASHES[token] = value
+    return value
 
 
 def _finalise(x: np.ndarray) -> np.ndarray:
@@ -153,10 +162,11 @@ def _finalise(x: np.ndarray) -> np.ndarray:
 
 def shingle_hashes(words: Sequence[str], size: int) -> np.ndarray:
     """Hashes of every run of `size` words (one hash for the whole text when it is shorter)."""
-    if not words:
-        return np.empty(0, dtype=np.uint64)
-    h = np.fromiter((_word_hash(w) for w in words), dtype=np.uint64, count=len(words))
-    size = min(size, len(h))
+    h = np.fromiter((_HASHES.get(w) or _word_hash(w) for w in words), dtype=np.uint64)
+    return _rolling(h, min(size, len(h))) if len(h) else h
+
+
+def _rolling(h: np.ndarray, size: int) -> np.ndarray:
     n = len(h) - size + 1
     acc = np.zeros(n, dtype=np.uint64)
     for i in range(size):
@@ -190,28 +200,38 @@ def fingerprint(article: Article, shingle_size: int) -> Fingerprint:
     Paragraphs shorter than `min(3, shingle_size)` words (datelines, "Reuter", promo lines) are
     left out: they say nothing about the story and would only add noise.
     """
-    parts: list[np.ndarray] = []
-    owners: list[np.ndarray] = []
+    text = normalise("\n".join(" ".join(p.split()) for p in article.paragraphs))
+    get = _HASHES.get
+    hashes: list[int] = []
     counts: list[int] = []
     numbers: set[str] = set()
-    for words in _paragraph_words(article.paragraphs):
-        counts.append(len(words))
-        numbers.update(w for w in words if w[0].isdigit())
-        if len(words) < min(3, shingle_size):
-            continue
-        hashes = shingle_hashes(words, shingle_size)
-        parts.append(hashes)
-        owners.append(np.full(len(hashes), len(counts) - 1, dtype=np.int32))
-    shingles = np.concatenate(parts) if parts else np.empty(0, dtype=np.uint64)
+    for paragraph in text.split("\n"):
+        found = _TOKEN.findall(paragraph)
+        counts.append(len(found))
+        hashes.extend([get(t) or _word_hash(t) for t in found])
+        numbers.update(t for t in found if t[0].isdigit())
+    words = np.array(hashes, dtype=np.uint64)
+    lengths = np.array(counts, dtype=np.int64)
+    owner = np.repeat(np.arange(len(counts), dtype=np.int32), lengths)
+    size = shingle_size
+    if len(words) >= size:
+        all_windows = _rolling(words, size)
+        whole = owner[: len(all_windows)] == owner[size - 1 :]
+        shingles, paragraph_of = all_windows[whole], owner[: len(all_windows)][whole]
+    else:
+        shingles, paragraph_of = np.empty(0, dtype=np.uint64), np.empty(0, dtype=np.int32)
+    short = np.flatnonzero((lengths >= min(3, size)) & (lengths < size))
+    if len(short):
+        starts = np.r_[0, np.cumsum(lengths)[:-1]]
+        extra = [
+            _rolling(words[starts[i] : starts[i] + lengths[i]], int(lengths[i])) for i in short
+        ]
+        shingles = np.concatenate([shingles, *extra])
+        paragraph_of = np.concatenate([paragraph_of, short.astype(np.int32)])
     return Fingerprint(
         shingles=shingles,
-        paragraph_of=np.concatenate(owners) if owners else np.empty(0, dtype=np.int32),
-        paragraph_words=np.asarray(counts, dtype=np.int32),
+        paragraph_of=paragraph_of,
+        paragraph_words=lengths.astype(np.int32),
         unique=np.unique(shingles),
         numbers=frozenset(numbers),
     )
-
-
-def _paragraph_words(paragraphs: Iterable[str]) -> Iterable[list[str]]:
-    for paragraph in paragraphs:
-        yield tokens(paragraph)

@@ -22,11 +22,206 @@ from .fingerprint import VARIANTS, normalise
 
 _WORD = re.compile(r"[a-z]{3,}")
 _CHUNK = 2048
+#: Terms per article used to shortlist candidates (then scored exactly on every term).
+_QUERY_TERMS = 24
 #: In a small archive every word is "common"; max_df starts to drop terms above this many articles.
 _MIN_COMMON = 20
 
 STOP_WORDS = frozenset(
-    ["about", "above", "across", "after", "again", "against", "all", "almost", "along", "already", "also", "although", "always", "among", "and", "another", "any", "anyone", "anything", "are", "around", "because", "been", "before", "being", "below", "between", "both", "but", "can", "cannot", "could", "did", "does", "doing", "done", "down", "during", "each", "either", "else", "enough", "even", "ever", "every", "few", "for", "from", "further", "had", "has", "have", "having", "her", "here", "hers", "herself", "him", "himself", "his", "how", "however", "into", "its", "itself", "just", "last", "least", "less", "like", "made", "make", "many", "may", "more", "most", "much", "must", "near", "need", "neither", "never", "next", "nor", "not", "now", "off", "often", "once", "one", "only", "onto", "other", "others", "our", "ours", "ourselves", "out", "over", "own", "per", "perhaps", "put", "quite", "rather", "really", "said", "same", "say", "says", "see", "seen", "several", "she", "should", "since", "some", "still", "such", "than", "that", "the", "their", "theirs", "them", "themselves", "then", "there", "these", "they", "this", "those", "though", "through", "thus", "too", "toward", "towards", "under", "until", "upon", "very", "via", "was", "way", "were", "what", "whatever", "when", "where", "whether", "which", "while", "who", "whom", "whose", "why", "will", "with", "within", "without", "would", "yet", "you", "your", "yours", "yourself", "also", "told", "mrs", "get", "got", "going", "two", "three", "four", "five", "year", "years", "week", "weeks", "time", "times", "new", "first", "second", "back", "well", "set", "take", "took", "told"]
+    [
+        "about",
+        "above",
+        "across",
+        "after",
+        "again",
+        "against",
+        "all",
+        "almost",
+        "along",
+        "already",
+        "also",
+        "although",
+        "always",
+        "among",
+        "and",
+        "another",
+        "any",
+        "anyone",
+        "anything",
+        "are",
+        "around",
+        "because",
+        "been",
+        "before",
+        "being",
+        "below",
+        "between",
+        "both",
+        "but",
+        "can",
+        "cannot",
+        "could",
+        "did",
+        "does",
+        "doing",
+        "done",
+        "down",
+        "during",
+        "each",
+        "either",
+        "else",
+        "enough",
+        "even",
+        "ever",
+        "every",
+        "few",
+        "for",
+        "from",
+        "further",
+        "had",
+        "has",
+        "have",
+        "having",
+        "her",
+        "here",
+        "hers",
+        "herself",
+        "him",
+        "himself",
+        "his",
+        "how",
+        "however",
+        "into",
+        "its",
+        "itself",
+        "just",
+        "last",
+        "least",
+        "less",
+        "like",
+        "made",
+        "make",
+        "many",
+        "may",
+        "more",
+        "most",
+        "much",
+        "must",
+        "near",
+        "need",
+        "neither",
+        "never",
+        "next",
+        "nor",
+        "not",
+        "now",
+        "off",
+        "often",
+        "once",
+        "one",
+        "only",
+        "onto",
+        "other",
+        "others",
+        "our",
+        "ours",
+        "ourselves",
+        "out",
+        "over",
+        "own",
+        "per",
+        "perhaps",
+        "put",
+        "quite",
+        "rather",
+        "really",
+        "said",
+        "same",
+        "say",
+        "says",
+        "see",
+        "seen",
+        "several",
+        "she",
+        "should",
+        "since",
+        "some",
+        "still",
+        "such",
+        "than",
+        "that",
+        "the",
+        "their",
+        "theirs",
+        "them",
+        "themselves",
+        "then",
+        "there",
+        "these",
+        "they",
+        "this",
+        "those",
+        "though",
+        "through",
+        "thus",
+        "too",
+        "toward",
+        "towards",
+        "under",
+        "until",
+        "upon",
+        "very",
+        "via",
+        "was",
+        "way",
+        "were",
+        "what",
+        "whatever",
+        "when",
+        "where",
+        "whether",
+        "which",
+        "while",
+        "who",
+        "whom",
+        "whose",
+        "why",
+        "will",
+        "with",
+        "within",
+        "without",
+        "would",
+        "yet",
+        "you",
+        "your",
+        "yours",
+        "yourself",
+        "also",
+        "told",
+        "mrs",
+        "get",
+        "got",
+        "going",
+        "two",
+        "three",
+        "four",
+        "five",
+        "year",
+        "years",
+        "week",
+        "weeks",
+        "time",
+        "times",
+        "new",
+        "first",
+        "second",
+        "back",
+        "well",
+        "set",
+        "take",
+        "took",
+        "told",
+    ]
 )
 
 
@@ -50,24 +245,46 @@ def find_related(
 
     matrix = tfidf_matrix([_terms(a) for a in ordered], settings.max_df)
     targets = matrix[reps].T.tocsr()
+    queries = _top_terms(matrix, _QUERY_TERMS)
+    shortlist = settings.count * 4
     result: dict[str, tuple[str, ...]] = {}
     for start in range(0, len(ordered), _CHUNK):
-        scores = (matrix[start : start + _CHUNK] @ targets).tocsr()
-        for row in range(scores.shape[0]):
+        rough = (queries[start : start + _CHUNK] @ targets).tocsr()
+        rows, cols = [], []
+        for row in range(rough.shape[0]):
+            lo, hi = rough.indptr[row], rough.indptr[row + 1]
+            found, vals = rough.indices[lo:hi], rough.data[lo:hi]
+            keep = found != own[start + row]
+            found, vals = found[keep], vals[keep]
+            if len(found) > shortlist:
+                found = found[np.argpartition(-vals, shortlist - 1)[:shortlist]]
+            rows.append(np.full(len(found), start + row))
+            cols.append(found)
+        left, right = np.concatenate(rows), np.concatenate(cols)
+        exact = np.asarray(matrix[left].multiply(matrix[reps[right]]).sum(axis=1)).ravel()
+        bounds = np.searchsorted(left, np.arange(start, start + rough.shape[0] + 1))
+        for row in range(rough.shape[0]):
+            lo, hi = bounds[row], bounds[row + 1]
+            best = sorted(
+                (-round(float(v), 9), ordered[reps[c]].id)
+                for c, v in zip(right[lo:hi], exact[lo:hi], strict=True)
+                if v >= settings.min_score
+            )
             i = start + row
-            lo, hi = scores.indptr[row], scores.indptr[row + 1]
-            cols, vals = scores.indices[lo:hi], scores.data[lo:hi]
-            keep = (vals >= settings.min_score) & (cols != own[i])
-            cols, vals = cols[keep], vals[keep]
-            if len(cols) > settings.count:
-                top = np.argpartition(-vals, settings.count - 1)[: settings.count]
-                cutoff = vals[top].min()
-                chosen = vals >= cutoff
-                cols, vals = cols[chosen], vals[chosen]
-            ids = [ordered[reps[c]].id for c in cols]
-            best = sorted(zip(-np.round(vals, 9), ids, strict=True))[: settings.count]
-            result[ordered[i].id] = tuple(article_id for _, article_id in best)
+            result[ordered[i].id] = tuple(article_id for _, article_id in best[: settings.count])
     return result
+
+
+def _top_terms(matrix: sparse.csr_matrix, keep: int) -> sparse.csr_matrix:
+    """Each row cut to its `keep` heaviest terms: the shortlist query, cheap at 100k articles."""
+    pruned = matrix.copy()
+    for row in range(pruned.shape[0]):
+        lo, hi = pruned.indptr[row], pruned.indptr[row + 1]
+        if hi - lo > keep:
+            values = pruned.data[lo:hi]
+            values[values < np.partition(values, hi - lo - keep)[hi - lo - keep]] = 0.0
+    pruned.eliminate_zeros()
+    return pruned
 
 
 def tfidf_matrix(documents: Sequence[Sequence[str]], max_df: float) -> sparse.csr_matrix:
@@ -79,7 +296,9 @@ def tfidf_matrix(documents: Sequence[Sequence[str]], max_df: float) -> sparse.cs
     counts: list[np.ndarray] = []
     for terms in documents:
         ids = np.fromiter(
-            (vocabulary.setdefault(t, len(vocabulary)) for t in terms), dtype=np.int64, count=len(terms)
+            (vocabulary.setdefault(t, len(vocabulary)) for t in terms),
+            dtype=np.int64,
+            count=len(terms),
         )
         unique, count = np.unique(ids, return_counts=True)
         indices.append(unique)
@@ -101,11 +320,8 @@ def tfidf_matrix(documents: Sequence[Sequence[str]], max_df: float) -> sparse.cs
 
 
 def _terms(article: Article) -> list[str]:
-    title = _words(article.title)
-    return title + title + _words(article.dek) + _words(" ".join(article.paragraphs))
-
-
-def _words(text: str) -> list[str]:
+    """Headline twice (it names the subject), standfirst and body; one normalise call."""
+    text = "\n".join((article.title, article.title, article.dek, *article.paragraphs))
     return [s for w in _WORD.findall(normalise(text)) if (s := _stem(w))]
 
 

@@ -47,7 +47,10 @@ def test_a_replaced_word_is_one_delete_and_one_insert():
 
 
 def test_word_segments_rebuild_the_new_text_and_the_old_words():
-    old, new = "Talks in Kyiv ended — without a deal.", "Talks in Kiev ended, without any deal today."
+    old, new = (
+        "Talks in Kyiv ended — without a deal.",
+        "Talks in Kiev ended, without any deal today.",
+    )
     segments = diff_words(old, new)
     assert "".join(s.text for s in segments if s.op != "delete") == new
     rebuilt_old = "".join(s.text for s in segments if s.op != "insert")
@@ -78,7 +81,9 @@ def test_identical_versions_have_no_changes_and_typography_is_not_a_change():
 
 
 def test_diff_of_fifty_paragraphs_takes_a_few_milliseconds():
-    paras = [f"Paragraph {i} says something about the bridge and item number {i * 7}." for i in range(50)]
+    paras = [
+        f"Paragraph {i} says something about the bridge and item number {i * 7}." for i in range(50)
+    ]
     edited = [p.replace("bridge", "old bridge") if i % 5 == 0 else p for i, p in enumerate(paras)]
     old, new = make_article("a", "T", paras), make_article("b", "T", edited[::-1][:45])
     start = time.perf_counter()

@@ -31,7 +31,12 @@ def test_articles_on_one_subject_are_related_and_other_subjects_are_not():
 
 def test_related_never_links_own_versions_and_links_a_story_by_its_main_version():
     articles = [_article(f"bridge{i}", BRIDGE, i) for i in range(4)]
-    story_of = {"bridge0": "bridge0", "bridge1": "bridge0", "bridge2": "bridge2", "bridge3": "bridge2"}
+    story_of = {
+        "bridge0": "bridge0",
+        "bridge1": "bridge0",
+        "bridge2": "bridge2",
+        "bridge3": "bridge2",
+    }
     related = find_related(articles, story_of, SETTINGS)
     assert related["bridge0"] == ("bridge2",)
     assert related["bridge1"] == ("bridge2",)

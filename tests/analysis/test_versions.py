@@ -73,7 +73,11 @@ def test_syndicated_copy_with_new_headline_and_kiev_spelling_is_a_version():
 def test_later_edit_from_the_same_publication_is_an_update_of_the_previous_one():
     first = make_article("a1", "Bridge to close", PARAGRAPHS[:4], publication="Daily")
     second = make_article(
-        "a2", "Bridge to close in spring", PARAGRAPHS[:5], date=dt.date(2025, 3, 20), publication="Daily"
+        "a2",
+        "Bridge to close in spring",
+        PARAGRAPHS[:5],
+        date=dt.date(2025, 3, 20),
+        publication="Daily",
     )
     third = make_article(
         "a3", "Council closes bridge", PARAGRAPHS, date=dt.date(2025, 3, 21), publication="Daily"
@@ -108,7 +112,9 @@ def test_versions_further_apart_than_max_days_are_separate_stories():
 
 def test_forced_story_key_groups_articles_and_standalone_stays_out():
     a = make_article("a", "One", PARAGRAPHS[:2], story="bridge")
-    b = make_article("b", "Two", ("Something else entirely, about a different matter.",), story="bridge")
+    b = make_article(
+        "b", "Two", ("Something else entirely, about a different matter.",), story="bridge"
+    )
     c = make_article("c", "Three", PARAGRAPHS[:2], standalone=True)
     [story] = group_stories([a, b, c], SETTINGS)
     assert story.article_ids == ("a", "b")
@@ -116,8 +122,12 @@ def test_forced_story_key_groups_articles_and_standalone_stays_out():
 
 def test_short_templates_with_different_numbers_are_different_stories():
     a = make_article(
-        "a", "Magma lowers price", ["Magma Copper said it is lowering its cathode price by 0.25 cent "
-        "to 65.50 cents a lb, effective immediately, the company said in a statement today."]
+        "a",
+        "Magma lowers price",
+        [
+            "Magma Copper said it is lowering its cathode price by 0.25 cent "
+            "to 65.50 cents a lb, effective immediately, the company said in a statement today."
+        ],
     )
     b = dataclasses.replace(a, id="b", paragraphs=(a.paragraphs[0].replace("0.25", "0.50"),))
     assert group_stories([a, b], SETTINGS) == []
@@ -125,7 +135,9 @@ def test_short_templates_with_different_numbers_are_different_stories():
 
 def test_grouping_is_the_same_for_shuffled_input():
     articles = [
-        make_article(f"s{i}", f"Story {i}", PARAGRAPHS[i % 3 : i % 3 + 4], date=dt.date(2025, 3, 1 + i))
+        make_article(
+            f"s{i}", f"Story {i}", PARAGRAPHS[i % 3 : i % 3 + 4], date=dt.date(2025, 3, 1 + i)
+        )
         for i in range(6)
     ]
     expected = group_stories(articles, SETTINGS)
