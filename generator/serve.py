@@ -36,7 +36,7 @@ from .search import index_site
 log = logging.getLogger("broadsheet.serve")
 
 EVENTS_PATH = "/__broadsheet/events"
-DEBOUNCE_SECONDS = 0.25
+DEBOUNCE_SECONDS = 0.3
 _RELOAD_SCRIPT = """<script>
 (function () {
   var source = new EventSource("%(events)s");
@@ -124,6 +124,8 @@ class _Changes(FileSystemEventHandler):
     def on_any_event(self, event: FileSystemEvent) -> None:
         if event.event_type in ("opened", "closed_no_write"):
             return
+        if event.is_directory and event.event_type == "modified":
+            return  # a file event inside it says what changed; this one only echoes it
         for path in (event.src_path, getattr(event, "dest_path", "")):
             if path and is_relevant(os.fsdecode(path), self.config):
                 self.changes.put(os.fsdecode(path))
