@@ -23,7 +23,9 @@ CORPUS = SHARED / "corpus"
 
 def shared_or_skip(path: Path) -> Path:
     if not path.exists():
-        pytest.skip(f"{path.relative_to(REPO.parent)} not found: the shared material sits beside the checkout")
+        pytest.skip(
+            f"{path.relative_to(REPO.parent)} not found: the shared material sits beside the checkout"
+        )
     return path
 
 
@@ -51,7 +53,7 @@ class BuiltSite:
     def article_page(self, id: str) -> str:
         url = self.article(id)["url"]
         base = self.config.absolute_base or self.config.base_path
-        return self.page("/" + url[len(base):])
+        return self.page("/" + url[len(base) :])
 
 
 def copy_site(name: str, tmp_path: Path) -> Path:

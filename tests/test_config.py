@@ -18,7 +18,13 @@ def test_a_title_alone_is_a_valid_site(tmp_path: Path) -> None:
 
 
 def test_every_invalid_value_is_listed_at_once(tmp_path: Path) -> None:
-    raw = {"title": "T", "per_page": "ten", "timezone": "Mars/Olympus", "permalink": "/{year}/", "related": {"count": "x"}}
+    raw = {
+        "title": "T",
+        "per_page": "ten",
+        "timezone": "Mars/Olympus",
+        "permalink": "/{year}/",
+        "related": {"count": "x"},
+    }
     with pytest.raises(ConfigError) as caught:
         parse_config(raw, tmp_path)
     message = str(caught.value)
@@ -61,4 +67,6 @@ def test_base_url_must_be_a_path_or_http_url(tmp_path: Path) -> None:
 def test_output_dir_may_not_be_the_content_dir(tmp_path: Path) -> None:
     with warnings.catch_warnings():
         with pytest.raises(ConfigError, match="output_dir must differ from content_dir"):
-            parse_config({"title": "T", "output_dir": "content", "content_dir": "content"}, tmp_path)
+            parse_config(
+                {"title": "T", "output_dir": "content", "content_dir": "content"}, tmp_path
+            )
