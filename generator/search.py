@@ -1,13 +1,20 @@
 """The Pagefind step: one function, one input (a finished site folder), using the real Pagefind
-binary shipped by the `pagefind[bin]` package through its Python API."""
+binary shipped by the `pagefind[bin]` package through its Python API.
+
+The bundle must be the same bytes for the same site: Pagefind writes some of it in random or
+file-system order, so `search_canonical` rewrites it into a canonical form afterwards. (Adding
+pages one by one in sorted order instead would cost 0.1 s a page: the Python API polls the
+service's replies ten times a second.)"""
 
 from __future__ import annotations
 
 import asyncio
+import json
 from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import SearchIndexError
+from .search_canonical import canonicalise_bundle
 
 
 @dataclass(frozen=True, slots=True)
@@ -19,23 +26,23 @@ class SearchStats:
 def index_site(site_dir: Path, language: str, output: Path | None = None) -> SearchStats:
     """Write the search bundle for every article page in site_dir into `output`
     (default site_dir/pagefind/, where the search page looks for it)."""
+    bundle = (output or site_dir / "pagefind").resolve()
     try:
-        return asyncio.run(
-            _index(site_dir.resolve(), language, (output or site_dir / "pagefind").resolve())
-        )
+        asyncio.run(_index(site_dir.resolve(), language, bundle))
+        entry = json.loads((bundle / "pagefind-entry.json").read_text(encoding="utf-8"))
     except SearchIndexError:
         raise
     except Exception as exc:  # the service reports failures as assorted exceptions
         raise SearchIndexError(f"Pagefind could not index the site: {exc}") from exc
+    canonicalise_bundle(bundle)
+    return SearchStats(pages=sum(int(lang["page_count"]) for lang in entry["languages"].values()))
 
 
-async def _index(site_dir: Path, language: str, output: Path) -> SearchStats:
+async def _index(site_dir: Path, language: str, output: Path) -> None:
     from pagefind.index import IndexConfig, PagefindIndex
 
     config = IndexConfig(
         force_language=language.split("-")[0].lower() or "en", output_path=str(output)
     )
     async with PagefindIndex(config=config) as index:  # writes the bundle on a clean exit
-        result = await index.add_directory(str(site_dir))
-        pages = int(result.get("page_count", 0))
-    return SearchStats(pages=pages)
+        await index.add_directory(str(site_dir))
