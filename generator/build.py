@@ -100,7 +100,9 @@ def read_all(
             results[index] = loaded
         else:
             source_path, data = loaded
-            pending.append((index, source_path, data, entry_key("read", CODE, settings, source_path, data)))
+            pending.append(
+                (index, source_path, data, entry_key("read", CODE, settings, source_path, data))
+            )
     cached = cache.get_many(key for *_, key in pending) if cache else {}
     misses = [item for item in pending if item[3] not in cached]
     for index, _, _, key in pending:
@@ -148,7 +150,9 @@ def _parse_batches(
 
 
 def default_jobs() -> int:
-    return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)
+    return max(
+        1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    )
 
 
 def build(
@@ -173,7 +177,9 @@ def build(
     cache = Cache(config.root / CACHE_DIR) if use_cache else None
     with _timed(report, "read"):
         try:
-            articles, problems = read_all(config, progress, jobs=jobs or default_jobs(), cache=cache)
+            articles, problems = read_all(
+                config, progress, jobs=jobs or default_jobs(), cache=cache
+            )
         finally:
             if cache:
                 report.cache_hits, report.cache_misses = cache.hits, cache.misses

@@ -69,7 +69,9 @@ class Cache:
             except sqlite3.DatabaseError:
                 return None
         except OSError as exc:
-            log.warning("cache folder %s cannot be used (%s); building without it", self.folder, exc)
+            log.warning(
+                "cache folder %s cannot be used (%s); building without it", self.folder, exc
+            )
             return None
 
     def _connect(self) -> sqlite3.Connection:
@@ -130,7 +132,9 @@ class Cache:
             with self._db:
                 self._db.execute("CREATE TEMP TABLE IF NOT EXISTS used (key TEXT PRIMARY KEY)")
                 self._db.execute("DELETE FROM used")
-                self._db.executemany("INSERT OR IGNORE INTO used VALUES (?)", ((k,) for k in self.touched))
+                self._db.executemany(
+                    "INSERT OR IGNORE INTO used VALUES (?)", ((k,) for k in self.touched)
+                )
                 self._db.execute("DELETE FROM entries WHERE key NOT IN (SELECT key FROM used)")
         except sqlite3.DatabaseError as exc:
             log.warning("cache prune failed (%s)", exc)

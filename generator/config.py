@@ -1,4 +1,4 @@
-"""site.toml -> SiteConfig: defaults for everything but the title, every problem reported at once."""
+"""site.toml -> SiteConfig: defaults for all but the title, every problem reported at once."""
 
 from __future__ import annotations
 
@@ -245,9 +245,9 @@ def _check_values(values: dict[str, Any], problems: list[str]) -> None:
     for key in _PATH_KEYS:
         if key in values and not str(values[key]).strip():
             problems.append(f"{key} must not be empty")
-    if "output_dir" in values and "content_dir" in values:
-        if Path(values["output_dir"]) == Path(values["content_dir"]):
-            problems.append("output_dir must differ from content_dir: a build replaces output_dir")
+    same = Path(values.get("output_dir", "public")) == Path(values.get("content_dir", "content"))
+    if same:
+        problems.append("output_dir must differ from content_dir: each build replaces output_dir")
 
 
 def _check_permalink(pattern: str, problems: list[str]) -> None:
@@ -261,7 +261,8 @@ def _check_permalink(pattern: str, problems: list[str]) -> None:
     unknown = [n for n in names if n not in PERMALINK_FIELDS]
     if unknown:
         problems.append(
-            f"permalink uses unknown field(s) {', '.join(unknown)}: use {', '.join(PERMALINK_FIELDS)}"
+            f"permalink uses unknown field(s) {', '.join(unknown)}: "
+            f"use {', '.join(PERMALINK_FIELDS)}"
         )
     if "slug" not in names and "id" not in names:
         problems.append(

@@ -2,7 +2,7 @@
 
     BroadsheetError              anything that stops a build
     ├── ConfigError              site.toml is missing or invalid (lists every problem at once)
-    ├── ContentError             content cannot be built at all (e.g. two files claim one URL in --strict)
+    ├── ContentError             the content cannot be built as asked (e.g. --strict with problems)
     ├── ThemeError               the theme or a template is missing or broken
     ├── OutputError              the output folder cannot be written safely
     └── SearchIndexError         Pagefind failed to index the site
@@ -24,7 +24,7 @@ class Problem:
     """One thing wrong with one input file, phrased so the user can fix it."""
 
     path: str
-    """The file, relative to the site folder where possible (never an absolute build path in output)."""
+    """The file, relative to the site folder (never an absolute path of the build machine)."""
     message: str
     """What is wrong."""
     hint: str = ""

@@ -41,7 +41,7 @@ class Article:
     source_path: str
     """Path of the source file relative to content_dir, with forward slashes."""
     format: SourceFormat
-    """How the file was written: Markdown with front matter, a pasted clipping, plain text, or a saved page."""
+    """How the file was written: Markdown, a pasted clipping, plain text, or a saved page."""
     title: str
     """The headline; never empty (falls back to the file name, with a warning)."""
     slug: str
@@ -98,7 +98,7 @@ class Version:
     kind: VersionKind
     """original, update (same publication, later), syndicated (other publication), or version."""
     based_on: str | None
-    """The id of the version this one derives from (for JSON-LD isBasedOn), None for the main one."""
+    """The id of the version this one derives from (JSON-LD isBasedOn); None for the first."""
 
 
 @dataclass(frozen=True, slots=True)

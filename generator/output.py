@@ -26,7 +26,7 @@ class WriteStats:
 
 
 def staging_folder(output_dir: Path) -> Path:
-    """Where the next site is built, beside the output folder (same file system, so rename works)."""
+    """Where the next site is built: beside the output folder, on the same file system."""
     return output_dir.with_name(f".{output_dir.name}.building")
 
 
@@ -51,8 +51,8 @@ def check_output_dir(output_dir: Path, protected: Iterable[Path]) -> None:
         folder = folder.resolve()
         if resolved == folder or folder.is_relative_to(resolved):
             raise OutputError(
-                f"output_dir {output_dir.name!r} would replace {folder.name!r}, which holds your files; "
-                "choose another output_dir in site.toml"
+                f"output_dir {output_dir.name!r} would replace {folder.name!r}, which holds "
+                "your files; choose another output_dir in site.toml"
             )
 
 
@@ -106,7 +106,6 @@ class SiteWriter:
 
     def commit(self) -> WriteStats:
         """Swap the finished site in: atomically where the OS allows, else by two quick renames."""
-        _fsync_tree_dirs(self.staging)
         if self.output_dir.exists():
             if _exchange(self.staging, self.output_dir):
                 shutil.rmtree(self.staging, ignore_errors=True)  # now holds the old site
@@ -135,11 +134,3 @@ def _exchange(a: Path, b: Path) -> bool:
         return False
     result = renameat2(_AT_FDCWD, os.fsencode(a), _AT_FDCWD, os.fsencode(b), _RENAME_EXCHANGE)
     return result == 0
-
-
-def _fsync_tree_dirs(root: Path) -> None:
-    """Flush the staging folder so a crash after the swap cannot expose empty files."""
-    try:
-        os.sync()
-    except AttributeError:  # pragma: no cover - not on every platform
-        pass

@@ -8,6 +8,7 @@ error in the browser. The search index is refreshed after the pages, in the back
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import html
 import http.server
@@ -37,25 +38,8 @@ log = logging.getLogger("broadsheet.serve")
 
 EVENTS_PATH = "/__broadsheet/events"
 DEBOUNCE_SECONDS = 0.3
-_RELOAD_SCRIPT = """<script>
-(function () {
-  var source = new EventSource("%(events)s");
-  function show(message) {
-    var box = document.getElementById("broadsheet-error");
-    if (!box) {
-      box = document.createElement("pre");
-      box.id = "broadsheet-error";
-      box.setAttribute("role", "alert");
-      box.style.cssText = "position:fixed;inset:auto 0 0 0;max-height:50vh;overflow:auto;margin:0;" +
-        "padding:1rem;background:#7a1010;color:#fff;font:14px/1.4 monospace;z-index:99999;white-space:pre-wrap";
-      document.body.appendChild(box);
-    }
-    box.textContent = "Broadsheet: the last rebuild failed; showing the last good site.\\n\\n" + message;
-  }
-  source.addEventListener("reload", function () { window.location.reload(); });
-  source.addEventListener("failed", function (event) { show(JSON.parse(event.data).message); });
-}());
-</script>"""
+_RELOAD_SCRIPT = (Path(__file__).parent / "livereload.html").read_text(encoding="utf-8")
+"""The snippet served pages get before </body>; %(events)s is the event stream's URL."""
 
 
 @dataclass
@@ -91,10 +75,8 @@ def watched_paths(config: SiteConfig) -> list[Path]:
         config.root / "themes",
         config.root / "static",
     ]
-    try:
+    with contextlib.suppress(BroadsheetError):  # a missing theme is reported by the build
         paths.append(find_theme(config).folder)
-    except BroadsheetError:
-        pass
     return [p for p in dict.fromkeys(paths) if p.exists()]
 
 
@@ -210,9 +192,7 @@ class Handler(http.server.SimpleHTTPRequestHandler):
                 self._send_event("failed", {"message": error})
             while True:
                 with state.condition:
-                    state.condition.wait_for(
-                        lambda: state.generation != seen or state.error != error, timeout=15
-                    )
+                    state.condition.wait(timeout=15)
                     generation, current = state.generation, state.error
                 if generation != seen:
                     self._send_event("reload", {"generation": generation})

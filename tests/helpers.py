@@ -24,7 +24,8 @@ CORPUS = SHARED / "corpus"
 def shared_or_skip(path: Path) -> Path:
     if not path.exists():
         pytest.skip(
-            f"{path.relative_to(REPO.parent)} not found: the shared material sits beside the checkout"
+            f"{path.relative_to(REPO.parent)} not found: "
+            "the shared material sits beside the checkout"
         )
     return path
 

@@ -1,4 +1,3 @@
-import warnings
 from pathlib import Path
 
 import pytest
@@ -65,8 +64,5 @@ def test_base_url_must_be_a_path_or_http_url(tmp_path: Path) -> None:
 
 
 def test_output_dir_may_not_be_the_content_dir(tmp_path: Path) -> None:
-    with warnings.catch_warnings():
-        with pytest.raises(ConfigError, match="output_dir must differ from content_dir"):
-            parse_config(
-                {"title": "T", "output_dir": "content", "content_dir": "content"}, tmp_path
-            )
+    with pytest.raises(ConfigError, match="output_dir must differ from content_dir"):
+        parse_config({"title": "T", "output_dir": "content", "content_dir": "content"}, tmp_path)

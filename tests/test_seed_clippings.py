@@ -31,7 +31,9 @@ def test_both_clippings_build_without_errors(site: BuiltSite) -> None:
 
 def test_original_clipping_fields(site: BuiltSite) -> None:
     entry = site.article(ORIGINAL)
-    assert entry["title"] == "Trump, Putin agree to broader talks – but limited ceasefire in Ukraine"
+    assert (
+        entry["title"] == "Trump, Putin agree to broader talks – but limited ceasefire in Ukraine"
+    )
     assert entry["dek"].startswith("Trump's long call with Putin was an extraordinary olive branch")
     assert entry["authors"] == ["Michael Birnbaum", "Mary Ilyushina", "Cat Zakrzewski"]
     assert entry["publication"] == "Washington Post"
@@ -43,7 +45,10 @@ def test_original_clipping_fields(site: BuiltSite) -> None:
 
 def test_syndicated_clipping_fields(site: BuiltSite) -> None:
     entry = site.article(SYNDICATED)
-    assert entry["title"] == "Trump, Putin agree to partial ceasefire in Ukraine, but plan needs Kiev sign off"
+    assert (
+        entry["title"]
+        == "Trump, Putin agree to partial ceasefire in Ukraine, but plan needs Kiev sign off"
+    )
     assert entry["authors"] == ["Michael Birnbaum", "Cat Zakrzewski", "Mary Ilyushina"]
     assert entry["publication"] == "The Washington Post"
     assert entry["section"] == "World Review"
@@ -72,7 +77,11 @@ def test_article_pages_carry_the_metadata_and_json_ld(site: BuiltSite) -> None:
     assert data["@type"] == "NewsArticle"
     assert data["datePublished"] == "2025-03-19"
     assert data["publisher"]["name"] == "The Washington Post"
-    assert [a["name"] for a in data["author"]] == ["Michael Birnbaum", "Cat Zakrzewski", "Mary Ilyushina"]
+    assert [a["name"] for a in data["author"]] == [
+        "Michael Birnbaum",
+        "Cat Zakrzewski",
+        "Mary Ilyushina",
+    ]
     original = json_ld(site.article_page(ORIGINAL))
     assert "datePublished" not in original
 

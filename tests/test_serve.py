@@ -36,7 +36,7 @@ class Server:
     def wait_for(self, path: str, text: str) -> str:
         deadline = time.monotonic() + WAIT_SECONDS
         while time.monotonic() < deadline:
-            status, body = self.get(path)
+            _, body = self.get(path)
             if text in body:
                 return body
             time.sleep(0.1)
@@ -46,7 +46,9 @@ class Server:
 @pytest.fixture
 def server(tmp_path: Path) -> Iterator[Server]:
     root = copy_site("basic", tmp_path)
-    (root / "site.toml").write_text('title = "Served"\nbase_url = "/archive/"\n[search]\nenabled = false\n')
+    (root / "site.toml").write_text(
+        'title = "Served"\nbase_url = "/archive/"\n[search]\nenabled = false\n'
+    )
     config = load_config(root / "site.toml")
     ready = threading.Event()
     stop = threading.Event()
@@ -94,7 +96,9 @@ def test_reload_script_is_served_but_never_written_to_the_build(server: Server) 
 
 def test_an_edited_article_is_served_again_with_the_change(server: Server) -> None:
     article = server.root / "content" / "news" / "lighthouse.md"
-    article.write_text(article.read_text().replace("The sea taught me patience", "The tide taught me patience"))
+    article.write_text(
+        article.read_text().replace("The sea taught me patience", "The tide taught me patience")
+    )
     page = "2024/05/lighthouse-keeper-retires-after-forty-years-on-gull-rock/"
     server.wait_for(page, "The tide taught me patience")
 

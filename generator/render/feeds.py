@@ -1,4 +1,4 @@
-"""Atom feed, sitemap.xml and robots.txt: XML built with escaping, never by string pasting of raw text."""
+"""Atom feed, sitemap.xml and robots.txt: XML with every text escaped."""
 
 from __future__ import annotations
 

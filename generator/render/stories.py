@@ -202,7 +202,8 @@ def timemap_link_format(data: SiteData, story: Story) -> bytes:
     original = absolute(data.config, base)
     mementos = _mementos(data, story)
     lines = [f'<{original}>;rel="original"']
-    self_line = f'<{absolute(data.config, base + "timemap.link")}>;rel="self";type="application/link-format"'
+    timemap = absolute(data.config, base + "timemap.link")
+    self_line = f'<{timemap}>;rel="self";type="application/link-format"'
     if mementos:
         self_line += f';from="{_http_date(mementos[0][1])}";until="{_http_date(mementos[-1][1])}"'
     lines.append(self_line)

@@ -28,7 +28,7 @@ class Theme:
 
 
 def builtin_themes_folder() -> Path:
-    """The themes shipped with Broadsheet: beside the package in a checkout, inside it when installed."""
+    """Broadsheet's own themes: beside the package in a checkout, inside it when installed."""
     if (BUILTIN_THEMES / "default" / "templates").is_dir():
         return BUILTIN_THEMES
     return Path(str(importlib.resources.files("generator") / "themes"))
@@ -48,8 +48,9 @@ def find_theme(config: SiteConfig) -> Theme:
         p.name for p in builtin_themes_folder().iterdir() if (p / "templates").is_dir()
     )
     raise ThemeError(
-        f"theme {config.theme!r} not found (looked in {config.root.name}/themes/ and Broadsheet's own "
-        f"themes); available: {', '.join(available) or 'none'}. Set `theme` in site.toml."
+        f"theme {config.theme!r} not found (looked in {config.root.name}/themes/ and "
+        f"Broadsheet's own themes); available: {', '.join(available) or 'none'}. "
+        "Set `theme` in site.toml."
     )
 
 

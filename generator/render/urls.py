@@ -84,7 +84,7 @@ def assign_urls(articles: Sequence[Article], config: SiteConfig) -> tuple[UrlMap
             problems.append(
                 Problem(
                     path=f"{config.content_dir.name}/{article.source_path}",
-                    message=f"its URL {base} is already taken by {owner}; published at {path} instead",
+                    message=f"its URL {base} is taken by {owner}; published at {path} instead",
                     hint="give one of them a different `slug` in its front matter",
                 )
             )
