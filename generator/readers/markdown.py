@@ -268,9 +268,22 @@ def _example(key: str) -> str:
 def render_body(body: str) -> tuple[str, tuple[str, ...]]:
     """The body as sanitised HTML (no scripts, handlers or unsafe URLs) and as plain paragraphs."""
     tokens = _MD.parse(body)
+    _headings_from_h2(tokens)
     html = _MD.renderer.render(tokens, _MD.options, {})
     safe = nh3.clean(html, url_schemes=_URL_SCHEMES, link_rel="noopener noreferrer")
     return safe, paragraphs_of(tokens)
+
+
+def _headings_from_h2(tokens: list[Token]) -> None:
+    """Shift body headings so the highest is <h2>: the page's <h1> is the headline, and headings
+    must not skip levels (a body that starts at ### would otherwise jump from h1 to h3)."""
+    levels = [int(t.tag[1]) for t in tokens if t.type in ("heading_open", "heading_close")]
+    if not levels:
+        return
+    shift = 2 - min(levels)
+    for token in tokens:
+        if token.type in ("heading_open", "heading_close"):
+            token.tag = f"h{min(6, int(token.tag[1]) + shift)}"
 
 
 def paragraphs_of(tokens: list[Token]) -> tuple[str, ...]:

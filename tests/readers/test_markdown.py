@@ -152,3 +152,10 @@ def test_paragraphs_are_plain_text_of_blocks(config):
 def test_inline_script_text_is_not_a_paragraph_word(config):
     article = _read(config, "A <script>evil()</script> b").article
     assert article.paragraphs == ("A b",)
+
+
+def test_body_headings_start_at_h2_below_the_headline() -> None:
+    from generator.readers.markdown import render_body
+
+    html, _ = render_body("### Reaction\n\nText.\n\n#### Detail\n\nMore.")
+    assert "<h2>Reaction</h2>" in html and "<h3>Detail</h3>" in html
