@@ -17,10 +17,10 @@ from .cache import CACHE_DIR, Cache, code_fingerprint, entry_key
 from .config import SiteConfig
 from .errors import ContentError, Problem
 from .model import Article
-from .output import SiteWriter, check_output_dir
+from .output import SiteWriter, check_output_dir, write_file
 from .readers import ReadResult, find_sources, load_source, parse_bytes
-from .render.site import prepare, render_site
-from .render.theme import find_theme
+from .render.site import SiteData, article_page, prepare, render_site
+from .render.theme import Theme, find_theme
 from .render.urls import assign_urls
 from .search import index_site
 
@@ -149,6 +149,53 @@ def _parse_batches(
         yield from pool.imap(functools.partial(_parse_chunk, config=config), chunks)
 
 
+RENDER_CHUNK = 200
+_RENDERING: tuple[SiteData, Path, Path] | None = None
+"""What forked render workers inherit: the site data, the staging and the current output folder."""
+
+
+def _render_chunk(bounds: tuple[int, int]) -> tuple[int, int]:
+    """Worker: render and write the article pages in [start, end); (written, unchanged)."""
+    assert _RENDERING is not None
+    data, staging, output_dir = _RENDERING
+    written = 0
+    articles = data.archive.articles[bounds[0] : bounds[1]]
+    for article in articles:
+        page = article_page(data, article)
+        written += write_file(staging, output_dir, page.path, page.data)
+    return written, len(articles) - written
+
+
+def _render(data: SiteData, theme: Theme, writer: SiteWriter, jobs: int, progress: Progress) -> int:
+    """Render and write every page. Article pages go to `jobs` forked processes in chunks while
+    this process renders the lists; small sites stay in one process. Returns the page count."""
+    global _RENDERING
+    total = len(data.archive.articles)
+    pages = 0
+    if jobs <= 1 or total < 2 * RENDER_CHUNK or sys.platform == "win32":
+        for page in render_site(data, theme):
+            writer.write(page.path, page.data)
+            pages += 1
+            progress("render", min(pages, total), total)
+        return pages
+    _RENDERING = (data, writer.staging, writer.output_dir)
+    try:
+        chunks = [(i, min(i + RENDER_CHUNK, total)) for i in range(0, total, RENDER_CHUNK)]
+        with multiprocessing.get_context("fork").Pool(jobs) as pool:
+            results = pool.imap_unordered(_render_chunk, chunks)
+            for page in render_site(data, theme, articles=False):
+                writer.write(page.path, page.data)
+                pages += 1
+            done = 0
+            for written, unchanged in results:
+                writer.add_counts(written, unchanged)
+                done += written + unchanged
+                progress("render", done, total)
+    finally:
+        _RENDERING = None
+    return pages + total
+
+
 def default_jobs() -> int:
     return max(
         1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
@@ -202,12 +249,7 @@ def build(
     try:
         with _timed(report, "render"):
             data = prepare(archive, config, theme, urls)
-            total = len(archive.articles)
-            for page in render_site(data, theme):
-                writer.write(page.path, page.data)
-                report.pages += 1
-                if report.pages <= total:
-                    progress("render", report.pages, total)
+            report.pages = _render(data, theme, writer, jobs or default_jobs(), progress)
         if config.search.enabled if search is None else search:
             with _timed(report, "search"):
                 report.searchable = index_site(writer.staging, config.language).pages

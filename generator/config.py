@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 import tomllib
 import types
 import typing
@@ -98,8 +99,7 @@ class SiteConfig:
     @property
     def base_path(self) -> str:
         """The path part of base_url, always starting and ending with "/"."""
-        path = urlsplit(self.base_url).path or "/"
-        return path if path.endswith("/") else path + "/"
+        return _base_path(self.base_url)
 
     @property
     def absolute_base(self) -> str:
@@ -108,6 +108,12 @@ class SiteConfig:
         if parts.scheme and parts.netloc:
             return f"{parts.scheme}://{parts.netloc}{self.base_path}"
         return ""
+
+
+@functools.lru_cache(maxsize=16)
+def _base_path(base_url: str) -> str:
+    path = urlsplit(base_url).path or "/"
+    return path if path.endswith("/") else path + "/"
 
 
 _SECTIONS = {"versions": VersionSettings, "related": RelatedSettings, "search": SearchSettings}

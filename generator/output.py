@@ -64,6 +64,23 @@ def safe_join(root: Path, relative: str) -> Path:
     return root.joinpath(*parts)
 
 
+def write_file(staging: Path, output_dir: Path, relative: str, data: bytes) -> bool:
+    """Write one page into the staging folder; a page whose bytes equal the current site's is
+    hard-linked instead (same inode, same timestamp). True when new bytes were written."""
+    target = safe_join(staging, relative)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    previous = safe_join(output_dir, relative)
+    try:
+        if previous.stat().st_size == len(data) and previous.read_bytes() == data:
+            os.link(previous, target)
+            return False
+    except OSError:
+        pass
+    with open(target, "wb") as handle:
+        handle.write(data)
+    return True
+
+
 class SiteWriter:
     """Writes pages into the staging folder, reusing unchanged files of the current site."""
 
@@ -82,19 +99,15 @@ class SiteWriter:
                 f"two pages claim {relative!r}; this is a bug in Broadsheet or the theme"
             )
         self._seen.add(relative)
-        target = safe_join(self.staging, relative)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        previous = safe_join(self.output_dir, relative)
-        try:
-            if previous.stat().st_size == len(data) and previous.read_bytes() == data:
-                os.link(previous, target)
-                self.unchanged += 1
-                return
-        except OSError:
-            pass
-        with open(target, "wb") as handle:
-            handle.write(data)
-        self.written += 1
+        if write_file(self.staging, self.output_dir, relative, data):
+            self.written += 1
+        else:
+            self.unchanged += 1
+
+    def add_counts(self, written: int, unchanged: int) -> None:
+        """Count pages that worker processes wrote with `write_file` directly."""
+        self.written += written
+        self.unchanged += unchanged
 
     def carry_over(self, folder: str) -> None:
         """Keep a folder of the current site that this build does not make (serve keeps the old

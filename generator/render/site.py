@@ -103,10 +103,12 @@ def prepare(archive: Archive, config: SiteConfig, theme: Theme, urls: UrlMap) ->
     )
 
 
-def render_site(data: SiteData, theme: Theme) -> Iterator[Page]:
-    """Every page of the site. Article pages first (the bulk), then lists, then machine files."""
-    for article in data.archive.articles:
-        yield article_page(data, article)
+def render_site(data: SiteData, theme: Theme, *, articles: bool = True) -> Iterator[Page]:
+    """Every page of the site: article pages (the bulk; left out with articles=False when the
+    caller renders them in parallel with `article_page`), then lists, then machine files."""
+    if articles:
+        for article in data.archive.articles:
+            yield article_page(data, article)
     yield from home_pages(data)
     yield from archive_pages(data)
     for kind, title in (
