@@ -101,10 +101,11 @@ VARIANTS: dict[str, str] = {
 
 _VULGAR = {"¼": ".25", "½": ".5", "¾": ".75", "⅓": ".33", "⅔": ".67"}
 _FRACTION = re.compile(r"(\d*)([¼½¾⅓⅔])")
-_PERCENT = re.compile(r"\bper\s+cent\b|%")
-_THOUSANDS = re.compile(r"(?<=\d),(?=\d{3}\b)")
-_INITIALS = re.compile(r"\b([a-z])\.(?=[a-z]\b)")
-_APOSTROPHE = re.compile(r"(?<=\w)['’‘`](?=\w)")
+# Patterns start with a literal so that re skips ahead instead of trying every position.
+_PERCENT = re.compile(r"per\s+cent\b")
+_THOUSANDS = re.compile(r",(?<=\d,)(?=\d{3}\b)")
+_INITIALS = re.compile(r"\.(?<=\b[a-z]\.)(?=[a-z]\b)")
+_APOSTROPHES = str.maketrans("", "", "'’‘`")
 _ISATION = re.compile(r"(?<=[a-z]{3})is(ation|ations|e|ed|es|ing)\b")
 _TOKEN = re.compile(r"\d+(?:\.\d+)?|[a-z]+")
 _COMBINING = re.compile(r"[\u0300-\u036f]")
@@ -118,10 +119,10 @@ def normalise(text: str) -> str:
     if not text.isascii():
         text = _FRACTION.sub(lambda m: (m.group(1) or "0") + _VULGAR[m.group(2)], text)
         text = _COMBINING.sub("", unicodedata.normalize("NFKD", text))
-    text = _APOSTROPHE.sub("", text.lower())
+    text = text.lower().translate(_APOSTROPHES).replace("%", " percent ")
     text = _THOUSANDS.sub("", text)
-    text = _PERCENT.sub(" percent ", text)
-    return _INITIALS.sub(r"\1", text)
+    text = _PERCENT.sub("percent", text)
+    return _INITIALS.sub("", text)
 
 
 def tokens(text: str) -> list[str]:
