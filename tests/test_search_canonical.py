@@ -1,0 +1,213 @@
+"""The Pagefind bundle is byte-identical for the same site, whatever order the pages are met in and
+whatever HashMap seed a Pagefind process draws, and it still works in a real browser."""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from generator.search_canonical import (
+    canonicalise_bundle,
+    cbor_decode,
+    cbor_encode,
+    read_data_file,
+    write_data_file,
+)
+
+PUBLICATIONS = ["Northfield Courier", "The Harbour Gazette", "Valley Wire Service"]
+TAGS = ["flood barrier", "council", "theatre", "farming", "chess", "Zoë's garden"]
+
+INDEX_SCRIPT = """
+import asyncio, sys
+from pagefind.index import IndexConfig, PagefindIndex
+
+async def main(site, out):
+    config = IndexConfig(force_language="en", output_path=out)
+    async with PagefindIndex(config=config) as index:
+        await index.add_directory(site)
+
+asyncio.run(main(sys.argv[1], sys.argv[2]))
+"""
+
+
+def write_site(folder: Path, reverse: bool = False) -> Path:
+    """Eight article pages with two filters of several values, plus a page Pagefind ignores.
+    `reverse` creates them in the opposite order (on file systems that list folders in creation
+    order, such as tmpfs, Pagefind then numbers the pages differently)."""
+    pages = []
+    for i in range(8):
+        tags = "".join(
+            f'<span data-pagefind-filter="tag">{t}</span>' for t in (TAGS[i % 6], TAGS[(i + 2) % 6])
+        )
+        pages.append(
+            (
+                f"story-{i}/index.html",
+                f"""<!doctype html><html lang="en"><head><title>Story {i}</title></head><body>
+<main data-pagefind-body><h1>Story {i}</h1>
+<span data-pagefind-filter="publication">{PUBLICATIONS[i % 3]}</span>{tags}
+<span data-pagefind-sort="date">2024-01-{20 - i}</span>
+<p>The barrier story number {i} about {TAGS[i % 6]}, tides and café society.</p></main>
+</body></html>""",
+            )
+        )
+    pages.append(("about/index.html", "<html lang='en'><body><p>About barrier</p></body></html>"))
+    for relative, html in reversed(pages) if reverse else pages:
+        path = folder / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(html, encoding="utf-8")
+    return folder
+
+
+def index_in_new_process(site: Path, bundle: Path) -> None:
+    """Run Pagefind in its own process, so each run draws its own HashMap seed."""
+    subprocess.run([sys.executable, "-c", INDEX_SCRIPT, str(site), str(bundle)], check=True)
+
+
+def bundle_bytes(bundle: Path) -> dict[str, bytes]:
+    return {
+        p.relative_to(bundle).as_posix(): p.read_bytes() for p in bundle.rglob("*") if p.is_file()
+    }
+
+
+def test_cbor_round_trip_reproduces_pagefinds_bytes(tmp_path: Path) -> None:
+    site = write_site(tmp_path / "site")
+    index_in_new_process(site, tmp_path / "bundle")
+    data_files = [
+        p
+        for p in (tmp_path / "bundle").rglob("*")
+        if p.suffix in (".pf_meta", ".pf_filter", ".pf_index")
+    ]
+    assert len(data_files) >= 4
+    for path in data_files:
+        payload = read_data_file(path.read_bytes())
+        assert cbor_encode(cbor_decode(payload)) == payload, path.name
+
+
+def test_data_files_are_gzipped_with_pagefinds_header_and_no_timestamp() -> None:
+    packed = write_data_file(cbor_encode(["tag", [["a", [0, 1]]]]))
+    assert packed[:10] == b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x02\xff"
+    assert cbor_decode(read_data_file(packed)) == ["tag", [["a", [0, 1]]]]
+
+
+def test_cbor_codec_refuses_what_pagefind_never_writes() -> None:
+    with pytest.raises(ValueError, match="major type"):
+        cbor_decode(b"\xa0")  # an empty map
+    with pytest.raises(ValueError, match="indefinite"):
+        cbor_decode(b"\x9f\xff")
+    assert cbor_decode(cbor_encode([0, 23, 24, 255, 256, 65536, 2**32, -1, -25, -300, "é"])) == [
+        0, 23, 24, 255, 256, 65536, 2**32, -1, -25, -300, "é"
+    ]  # fmt: skip
+
+
+@pytest.fixture
+def scratch(tmp_path: Path) -> Iterator[Path]:
+    """A folder on tmpfs where there is one: tmpfs lists a folder in creation order, so a site
+    written in another order is walked, and numbered by Pagefind, in another order."""
+    shm = Path("/dev/shm")
+    if not (shm.is_dir() and os.access(shm, os.W_OK)):
+        yield tmp_path
+        return
+    with tempfile.TemporaryDirectory(dir=shm, prefix="broadsheet-test-") as folder:
+        yield Path(folder)
+
+
+def test_separate_pagefind_runs_give_byte_identical_bundles_after_canonicalising(
+    scratch: Path,
+) -> None:
+    raw, canonical = [], []
+    for run in range(3):
+        site = write_site(scratch / f"site{run}", reverse=run == 1)
+        bundle = scratch / f"bundle{run}"
+        index_in_new_process(site, bundle)
+        raw.append(bundle_bytes(bundle))
+        canonicalise_bundle(bundle)
+        canonical.append(bundle_bytes(bundle))
+    assert not raw[0] == raw[1] == raw[2], "Pagefind's own output did not vary: nothing was tested"
+    assert canonical[0] == canonical[1] == canonical[2]
+    assert any(name.startswith("filter/en_") for name in canonical[0])
+
+
+def test_canonicalising_twice_changes_nothing(tmp_path: Path) -> None:
+    index_in_new_process(write_site(tmp_path / "site"), tmp_path / "bundle")
+    canonicalise_bundle(tmp_path / "bundle")
+    once = bundle_bytes(tmp_path / "bundle")
+    canonicalise_bundle(tmp_path / "bundle")
+    assert bundle_bytes(tmp_path / "bundle") == once
+
+
+# --- a real browser -----------------------------------------------------------------------------
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+@pytest.fixture
+def served_site(tmp_path: Path) -> Iterator[str]:
+    """A canonicalised site served on 127.0.0.1 (a free port), stopped after the test."""
+    site = write_site(tmp_path / "site")
+    index_in_new_process(site, site / "pagefind")
+    canonicalise_bundle(site / "pagefind")
+    handler = functools.partial(_QuietHandler, directory=str(site))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+SEARCH = """async ([term, filters]) => {
+    const pf = await import('/pagefind/pagefind.js');
+    const search = await pf.search(term, {filters});
+    const urls = [];
+    for (const result of search.results) urls.push((await result.data()).url);
+    return {urls: urls.sort(), filters: await pf.filters()};
+}"""
+
+
+def test_filtered_search_works_in_a_real_browser(served_site: str) -> None:
+    playwright = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
+    if not CHROMIUM.exists() or shutil.which(str(CHROMIUM)) is None:
+        pytest.skip("Debian chromium (/usr/bin/chromium) is not installed")
+    with playwright.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page()
+            page.goto(f"{served_site}/story-0/")
+            everything = page.evaluate(SEARCH, ["barrier", {}])
+            courier = page.evaluate(SEARCH, ["barrier", {"publication": "Northfield Courier"}])
+            tagged = page.evaluate(
+                SEARCH, ["barrier", {"publication": "Northfield Courier", "tag": "theatre"}]
+            )
+        finally:
+            browser.close()
+    assert everything["urls"] == [f"/story-{i}/" for i in range(8)]
+    assert courier["urls"] == ["/story-0/", "/story-3/", "/story-6/"]
+    assert tagged["urls"] == ["/story-0/", "/story-6/"]
+    assert everything["filters"]["publication"] == {
+        name: 3 if i < 2 else 2 for i, name in enumerate(PUBLICATIONS)
+    }
