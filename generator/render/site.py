@@ -16,7 +16,7 @@ from markupsafe import Markup
 from ..analysis.taxonomy import Taxonomies, Term, build_taxonomies
 from ..config import SiteConfig
 from ..errors import ThemeError
-from ..model import Archive, Article, Story, when_iso
+from ..model import Archive, Article, Story, when_iso, when_sort_key
 from ..text import slugify
 from . import catalog, feeds, jsonld, stories
 from .theme import Theme, make_environment, static_files
@@ -158,6 +158,7 @@ def article_page(data: SiteData, article: Article) -> Page:
         tags=tuple(Link(t, data.href(f"/tags/{slugify(t)}/")) for t in article.tags if slugify(t)),
         date=day,
         year=day.iso[:4] if day else "",
+        search_sort=f"{when_sort_key(article.date)} {article.id}",  # unique: ties break by id
         updated=format_when(article.updated, config.timezone),
         reading_minutes=reading_minutes(article.word_count),
         body=Markup(article.body_html),
