@@ -1,0 +1,199 @@
+"""A build killed with SIGKILL at any moment leaves the previous site whole, and the next build
+succeeds; two builds of the same input give the same bytes.
+
+The archive is generated here (seeded nonsense words, so nothing is copied from anywhere), large
+enough that a build takes several seconds and each kill lands inside a real stage."""
+
+from __future__ import annotations
+
+import os
+import random
+import signal
+import subprocess
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from tests.browser.harness import build_with_cli, cli_command, cli_env, copy_demo, run_cli
+
+ARTICLES = 600
+TITLE = "Generated Archive"
+RETITLED = "Generated Archive, rebuilt"
+
+
+def generate_archive(root: Path, count: int, seed: int = 2025) -> Path:
+    """`count` Markdown articles of made-up words, with authors, publications, dates and tags."""
+    rng = random.Random(seed)
+    syllables = [
+        "ka",
+        "lo",
+        "mi",
+        "ren",
+        "tas",
+        "vo",
+        "dun",
+        "bel",
+        "sar",
+        "qui",
+        "mor",
+        "lin",
+        "est",
+        "han",
+        "pel",
+        "gor",
+        "ath",
+        "wy",
+        "fen",
+        "tor",
+    ]
+    vocab = ["".join(rng.choices(syllables, k=rng.randint(2, 4))) for _ in range(800)]
+    people = [f"{rng.choice(vocab).title()} {rng.choice(vocab).title()}" for _ in range(40)]
+    papers = [f"The {rng.choice(vocab).title()} {k}" for k in ("Gazette", "Herald", "Post")]
+
+    def words(n: int) -> str:
+        return " ".join(rng.choices(vocab, k=n))
+
+    (root / "content").mkdir(parents=True)
+    (root / "site.toml").write_text(f'title = "{TITLE}"\nper_page = 20\n', encoding="utf-8")
+    for i in range(count):
+        body = "\n\n".join(words(rng.randint(40, 90)).capitalize() + "." for _ in range(6))
+        folder = root / "content" / f"{i % 20:02d}"
+        folder.mkdir(exist_ok=True)
+        (folder / f"article-{i:05d}.md").write_text(
+            "---\n"
+            f"title: {words(rng.randint(5, 10)).capitalize()}\n"
+            f"authors: [{rng.choice(people)}]\n"
+            f"publication: {rng.choice(papers)}\n"
+            f"date: {rng.randint(2001, 2024)}-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}\n"
+            f"tags: [{rng.choice(vocab[:30])}, {rng.choice(vocab[30:60])}]\n"
+            f"---\n{body}\n",
+            encoding="utf-8",
+        )
+    return root
+
+
+def snapshot(folder: Path) -> dict[str, bytes]:
+    """Every file of a site, by relative path, with its bytes."""
+    return {
+        p.relative_to(folder).as_posix(): p.read_bytes()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
+
+
+def differences(a: dict[str, bytes], b: dict[str, bytes]) -> list[str]:
+    changed = sorted(k for k in a.keys() & b.keys() if a[k] != b[k])
+    return (
+        [f"only in the first: {k}" for k in sorted(a.keys() - b.keys())]
+        + [f"only in the second: {k}" for k in sorted(b.keys() - a.keys())]
+        + [f"different bytes: {k}" for k in changed]
+    )[:20]
+
+
+def _children(pid: int) -> list[tuple[int, str]]:
+    """(pid, name) of the processes whose parent is `pid` (Linux /proc)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        name = stat[stat.index("(") + 1 : stat.rindex(")")]
+        if int(stat[stat.rindex(")") + 2 :].split()[1]) == pid:
+            found.append((int(entry.name), name))
+    return found
+
+
+def _in_search_step(process: subprocess.Popen[str]) -> bool:
+    """True once the build has started the Pagefind binary (the search step)."""
+    return any("pagefind" in name for _, name in _children(process.pid))
+
+
+@dataclass(frozen=True)
+class Kill:
+    label: str
+    when: Callable[[subprocess.Popen[str], float], bool]
+    """Given the build and the seconds since it started: kill now?"""
+
+
+KILLS = [
+    *(Kill(f"after {s} s", lambda _p, t, s=s: t >= s) for s in (0.2, 0.5, 1.0, 2.0)),
+    Kill("during the search step", lambda p, _t: _in_search_step(p)),
+]
+
+
+def _kill_build(root: Path, out: Path, kill: Kill) -> str:
+    """Start a build and SIGKILL it (and its Pagefind child, one process group) when `kill`
+    says; returns what happened."""
+    process = subprocess.Popen(
+        cli_command("build", "-q", "-o", str(out)),
+        cwd=root,
+        env=cli_env(),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        text=True,
+        start_new_session=True,
+    )
+    started = time.monotonic()
+    try:
+        while process.poll() is None:
+            if kill.when(process, time.monotonic() - started):
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait(timeout=30)
+                return f"killed {kill.label} at {time.monotonic() - started:.2f} s"
+            time.sleep(0.01)
+        return f"finished before it could be killed {kill.label} (exit {process.returncode})"
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait(timeout=30)
+
+
+@pytest.fixture(scope="module")
+def generated(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return generate_archive(tmp_path_factory.mktemp("crash") / "site", ARTICLES)
+
+
+def test_a_killed_build_leaves_the_previous_site_whole_and_the_next_build_succeeds(
+    generated: Path,
+) -> None:
+    out = generated.parent / "public"
+    started = time.monotonic()
+    build_with_cli(generated, out)
+    good_seconds = time.monotonic() - started
+    good = snapshot(out)
+    assert len(good) > ARTICLES and all(TITLE.encode() in good[k] for k in ("index.html",))
+
+    # The next build changes every page, so a half-swapped site could not pass for the old one.
+    config = generated / "site.toml"
+    config.write_text(config.read_text().replace(TITLE, RETITLED))
+    outcomes = []
+    for kill in KILLS:
+        outcome = _kill_build(generated, out, kill)
+        outcomes.append(outcome)
+        assert outcome.startswith("killed"), f"{outcome}; the good build took {good_seconds:.1f} s"
+        assert differences(snapshot(out), good) == [], outcome
+
+    final = run_cli("build", "-o", str(out), cwd=generated)
+    assert final.returncode == 0, final.stdout + final.stderr
+    rebuilt = snapshot(out)
+    assert sorted(rebuilt) == sorted(good)
+    assert RETITLED.encode() in rebuilt["index.html"]
+    leftovers = [p.name for p in out.parent.iterdir() if p.name.startswith(f".{out.name}.")]
+    assert leftovers == []
+    print(f"good build {good_seconds:.1f} s;", "; ".join(outcomes))
+
+
+def test_two_builds_of_the_same_input_in_different_folders_are_byte_identical(
+    tmp_path: Path,
+) -> None:
+    first = build_with_cli(copy_demo(tmp_path / "one"), tmp_path / "one-site", "/archive/")
+    second = build_with_cli(copy_demo(tmp_path / "two"), tmp_path / "two-site", "/archive/")
+    a, b = snapshot(first.out), snapshot(second.out)  # pagefind/ included
+    assert any(k.startswith("pagefind/") for k in a)
+    assert differences(a, b) == []
