@@ -249,8 +249,9 @@ def make_story(members: Sequence[Article]) -> Story:
 
     Rules: versions go by date (undated last), then id. The first is the "original" and the main
     version (so the main is the earliest dated one). A later version is an "update" of the latest
-    earlier version from the same publication or with the same authors; otherwise a "syndicated"
-    copy of the original when both name different publications; otherwise a "version" of the
+    earlier version from the same publication (or, where a publication is missing, with the same
+    authors); otherwise a "syndicated" copy, based on the earlier version it shares most
+    paragraphs with, when both name different publications; otherwise a "version" of the
     original (the sources do not say enough to tell).
     """
     ordered = sorted(members, key=_order_key)
@@ -264,13 +265,30 @@ def make_story(members: Sequence[Article]) -> Story:
             kind, based_on = "update", earlier[-1].id
         elif _publication(article) and _publication(original):
             kind = "syndicated"
+            based_on = _closest(article, ordered[:index]).id
         versions.append(Version(article.id, kind, based_on))
     return Story(id=original.id, versions=tuple(versions), main_id=original.id)
 
 
+def _closest(article: Article, earlier: Sequence[Article]) -> Article:
+    """The earlier version sharing most paragraphs word for word: a copy syndicated from the
+    afternoon update derives from the update, not the morning original. Ties go to the first."""
+
+    def shared(other: Article) -> int:
+        return len(_paragraph_keys(article) & _paragraph_keys(other))
+
+    return max(earlier, key=shared)
+
+
+def _paragraph_keys(article: Article) -> set[str]:
+    return {" ".join(p.casefold().split()) for p in article.paragraphs}
+
+
 def _same_source(a: Article, b: Article) -> bool:
-    if _publication(a) and _publication(a) == _publication(b):
-        return True
+    """Same publication; or, where either does not say, the same authors. A copy with the same
+    byline in another publication is syndication (wire copy keeps its authors), not an update."""
+    if _publication(a) and _publication(b):
+        return _publication(a) == _publication(b)
     authors_a = {x.casefold().strip() for x in a.authors}
     return bool(authors_a) and authors_a == {x.casefold().strip() for x in b.authors}
 
