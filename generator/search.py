@@ -9,6 +9,7 @@ service's replies ten times a second.)"""
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,6 +28,9 @@ def index_site(site_dir: Path, language: str, output: Path | None = None) -> Sea
     """Write the search bundle for every article page in site_dir into `output`
     (default site_dir/pagefind/, where the search page looks for it)."""
     bundle = (output or site_dir / "pagefind").resolve()
+    if _loop_running():  # called from code that runs an event loop: index on another thread
+        with concurrent.futures.ThreadPoolExecutor(1) as pool:
+            return pool.submit(index_site, site_dir, language, output).result()
     try:
         asyncio.run(_index(site_dir.resolve(), language, bundle))
         entry = json.loads((bundle / "pagefind-entry.json").read_text(encoding="utf-8"))
@@ -36,6 +40,14 @@ def index_site(site_dir: Path, language: str, output: Path | None = None) -> Sea
         raise SearchIndexError(f"Pagefind could not index the site: {exc}") from exc
     canonicalise_bundle(bundle)
     return SearchStats(pages=sum(int(lang["page_count"]) for lang in entry["languages"].values()))
+
+
+def _loop_running() -> bool:
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return False
+    return True
 
 
 async def _index(site_dir: Path, language: str, output: Path) -> None:

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import importlib.resources
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
 import jinja2
+from markupsafe import Markup, escape
 
 from ..config import SiteConfig
 from ..errors import ThemeError
@@ -60,7 +62,7 @@ def make_environment(theme: Theme) -> jinja2.Environment:
     if theme.site_templates.is_dir():
         loaders.append(jinja2.FileSystemLoader(str(theme.site_templates)))
     loaders.append(jinja2.FileSystemLoader(str(theme.folder / "templates")))
-    return jinja2.Environment(
+    env = jinja2.Environment(
         loader=jinja2.ChoiceLoader(loaders),
         autoescape=True,
         undefined=jinja2.StrictUndefined,
@@ -68,6 +70,19 @@ def make_environment(theme: Theme) -> jinja2.Environment:
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
+    env.filters["search_text"] = search_text
+    return env
+
+
+_ENTITY_START = re.compile(r"&(?=[#A-Za-z0-9])")
+
+
+def search_text(value: str) -> Markup:
+    """Text for data-pagefind-filter elements. Pagefind decodes entities in filter values (even
+    escaped ones) and its UI inserts them as HTML, so no escaping survives the trip. What could
+    start markup is made inert instead: "<" becomes "‹", and a zero-width space follows any "&"
+    that could start an entity. Everything else ("Salt & Pepper", "fish > chips") is unchanged."""
+    return escape(_ENTITY_START.sub("&\u200b", value.replace("<", "\u2039")))
 
 
 def static_files(theme: Theme) -> list[tuple[str, Path]]:
