@@ -41,6 +41,19 @@
     if (select) { select.value = order; }
   }
   var ui = new PagefindUI(options);
+
+  /* Pagefind's input is labelled only by a title attribute; name it by the page heading. */
+  function labelInput() {
+    var input = root.querySelector("input.pagefind-ui__search-input");
+    if (!input) { return false; }
+    input.setAttribute("aria-labelledby", "search-heading");
+    return true;
+  }
+  if (!labelInput()) {
+    new MutationObserver(function (changes, observer) {
+      if (labelInput()) { observer.disconnect(); }
+    }).observe(root, { childList: true, subtree: true });
+  }
   var query = params.get("q");
   if (query) { ui.triggerSearch(query); }
 
