@@ -204,17 +204,7 @@ def _pages(site: ServedSite) -> dict[str, str]:
     }
 
 
-SEARCH_INPUT_UNLABELLED = pytest.mark.xfail(
-    strict=True,
-    reason="axe label-title-only: Pagefind UI's search input is labelled only by its title; "
-    "themes/default/static/search.js should give it aria-labelledby (e.g. the page's <h1>)",
-)
-
-
-@pytest.mark.parametrize(
-    "name",
-    ["home", "article", "story", "diff", pytest.param("search", marks=SEARCH_INPUT_UNLABELLED)],
-)
+@pytest.mark.parametrize("name", ["home", "article", "story", "diff", "search"])
 def test_page_is_screenshotted_and_has_no_accessibility_violations(
     demo: ServedSite, tab: Tab, name: str
 ) -> None:
