@@ -24,9 +24,8 @@ def main(argv: list[str] | None = None) -> int:
     if not getattr(args, "command", None):
         parser.print_help()
         return 2
-    logging.basicConfig(
-        level=logging.DEBUG if args.verbose else logging.WARNING, format="%(message)s"
-    )
+    logging.basicConfig(level=logging.WARNING, format="%(message)s")
+    logging.getLogger("generator").setLevel(logging.DEBUG if args.verbose else logging.WARNING)
     try:
         return int(args.handler(args))
     except ConfigError as exc:

@@ -278,5 +278,5 @@ def _check_permalink(pattern: str, problems: list[str]) -> None:
         problems.append(
             f"permalink must start and end with /, e.g. /{{year}}/{{slug}}/, not {pattern!r}"
         )
-    if ".." in pattern.split("/"):
-        problems.append("permalink must not contain '..'")
+    if ".." in pattern.split("/") or "\\" in pattern or "\0" in pattern:
+        problems.append("permalink must not contain '..', backslashes or NUL characters")

@@ -34,7 +34,7 @@ from .readers import is_editor_temp
 from .render.theme import find_theme
 from .search import index_site
 
-log = logging.getLogger("broadsheet.serve")
+log = logging.getLogger(__name__)
 
 EVENTS_PATH = "/__broadsheet/events"
 DEBOUNCE_SECONDS = 0.3

@@ -184,12 +184,6 @@ def test_no_live_markup_reaches_any_page(hostile: HostileBuild) -> None:
     assert found == {}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="two invalid-HTML bugs: readers/markdown.py render_body leaves <a rel=...> without "
-    "href when nh3 drops a javascript: link; readers/fields.py is_web_url accepts a source_url "
-    'with " < > in it, which the theme writes into href',
-)
 def test_hostile_pages_are_still_valid_html(hostile: HostileBuild) -> None:
     valid, report, _ = nu_check(hostile.out)
     assert valid, report
@@ -309,19 +303,12 @@ def test_strict_fails_the_build_on_the_warnings_and_keeps_no_site(tmp_path: Path
     assert not any(p.name.startswith(".out") for p in tmp_path.iterdir())
 
 
-BACKSLASH_PERMALINK = pytest.mark.xfail(
-    strict=True,
-    reason="generator/config.py _check_permalink accepts backslashes; the build then dies with "
-    "an uncaught ValueError traceback from render/urls.py safe_path instead of a config error",
-)
-
-
 @pytest.mark.parametrize(
     "permalink",
     [
         "/../../{slug}/",
         "/{year}/../../../{slug}/",
-        pytest.param("/..\\..\\{slug}/", marks=BACKSLASH_PERMALINK, id="backslashes"),
+        pytest.param("/..\\..\\{slug}/", id="backslashes"),
     ],
 )
 def test_a_permalink_that_climbs_is_refused_as_a_config_error(

@@ -36,6 +36,8 @@ class Finding:
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u2064\ufeff]")
 _SPACE = re.compile(r"\s+")
+_NOT_IN_URLS = re.compile(r'["<>\\^`{|}]')
+"""Characters RFC 3986 never allows in a URL: a source_url holding one is refused."""
 
 
 def clean_text(value: str) -> str:
@@ -166,4 +168,9 @@ def is_web_url(value: str) -> bool:
         parts = urlsplit(value)
     except ValueError:
         return False
-    return parts.scheme in ("http", "https") and bool(parts.hostname) and not _SPACE.search(value)
+    return (
+        parts.scheme in ("http", "https")
+        and bool(parts.hostname)
+        and not _SPACE.search(value)
+        and not _NOT_IN_URLS.search(value)
+    )

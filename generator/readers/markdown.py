@@ -271,7 +271,11 @@ def render_body(body: str) -> tuple[str, tuple[str, ...]]:
     _headings_from_h2(tokens)
     html = _MD.renderer.render(tokens, _MD.options, {})
     safe = nh3.clean(html, url_schemes=_URL_SCHEMES, link_rel="noopener noreferrer")
+    safe = _HREFLESS_REL.sub("<a>", safe)  # a link whose unsafe href was dropped keeps no rel
     return safe, paragraphs_of(tokens)
+
+
+_HREFLESS_REL = re.compile(r'<a rel="noopener noreferrer">')
 
 
 def _headings_from_h2(tokens: list[Token]) -> None:

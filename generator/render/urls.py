@@ -73,7 +73,17 @@ def assign_urls(articles: Sequence[Article], config: SiteConfig) -> tuple[UrlMap
         "/page/",
     }
     for article in sorted(articles, key=lambda a: a.source_path):
-        base = article_path(article, config)
+        try:
+            base = article_path(article, config)
+        except ValueError:  # a field used by the permalink tries to leave the site
+            base = safe_path(f"/{article.slug or 'untitled'}/")
+            problems.append(
+                Problem(
+                    path=f"{config.content_dir.name}/{article.source_path}",
+                    message=f"its permalink would leave the site; published at {base} instead",
+                    hint="check the fields the permalink pattern uses (slug, section, publication)",
+                )
+            )
         path, n = base, 1
         while path in claimed or path in reserved:
             n += 1

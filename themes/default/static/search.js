@@ -33,6 +33,10 @@
       if (notes.length) {
         result.excerpt = '<span class="search-note">' + notes.join(" · ") + "</span> " + result.excerpt;
       }
+      /* Shown in the note above; the UI would list them again as raw "key: value" tags. */
+      delete meta.date;
+      delete meta.versions;
+      delete meta.story_url;
       return result;
     }
   };
