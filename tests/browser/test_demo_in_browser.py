@@ -234,3 +234,32 @@ def test_page_is_screenshotted_and_has_no_accessibility_violations(
         for v in result["violations"]
     ]
     assert violations == [], json.dumps(violations, indent=1, ensure_ascii=False)
+
+
+def test_a_hit_on_a_version_says_it_is_one_of_three_and_links_the_story(
+    demo: ServedSite, tab: Tab
+) -> None:
+    page = tab.page
+    syndicated = "Port Selwyn flood: timber debris blamed as estuary barrier fails"
+    assert syndicated in search(page, demo, "Carrigdoo")  # the Courier's spelling
+    hit = page.locator(".pagefind-ui__result", has_text=syndicated)
+    note = hit.locator(".search-note")
+    assert "One of 3 versions" in note.inner_text()
+    assert note.locator("a").get_attribute("href") == demo.catalog()["stories"][0]["url"]
+    assert "Story_url" not in hit.inner_text()
+    assert tab.problems() == []
+
+
+def test_results_can_be_ordered_by_date(demo: ServedSite, tab: Tab) -> None:
+    page = tab.page
+    dates = {a["title"]: a["date_published"] or "" for a in demo.catalog()["articles"]}
+    page.goto(demo.url("search/?q=barrier&sort=desc"))
+    wait_for_results(page)
+    newest_first = [dates[t] for t in result_titles(page)]
+    assert newest_first == sorted(newest_first, reverse=True) and len(newest_first) > 3
+    page.select_option("#search-sort", "asc")
+    page.wait_for_url(demo.url("search/?q=barrier&sort=asc"))
+    wait_for_results(page)
+    oldest_first = [dates[t] for t in result_titles(page)]
+    assert oldest_first == sorted(oldest_first)
+    assert tab.problems() == []
