@@ -9,9 +9,10 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from . import manifest
 from .analysis.archive import analyse
 from .cache import CACHE_DIR, Cache, code_fingerprint, entry_key
 from .config import SiteConfig
@@ -78,18 +79,18 @@ def read_all(
     *,
     jobs: int = 1,
     cache: Cache | None = None,
-) -> tuple[list[Article], list[Problem]]:
+) -> tuple[list[Article], list[Problem], str]:
     """Read every content file; problems are collected, never raised. Files already read in an
-    earlier build come from the cache; the rest are parsed on `jobs` processes."""
+    earlier build come from the cache; the rest are parsed on `jobs` processes. Also returns a
+    digest of what was read (every file's path and content hash)."""
     if not config.content_dir.is_dir():
-        return [], [
-            Problem(
-                path=config.content_dir.name,
-                message="the content folder does not exist",
-                hint=f"create {config.content_dir.name}/ or set content_dir in site.toml",
-                severity="error",
-            )
-        ]
+        missing = Problem(
+            path=config.content_dir.name,
+            message="the content folder does not exist",
+            hint=f"create {config.content_dir.name}/ or set content_dir in site.toml",
+            severity="error",
+        )
+        return [], [missing], manifest.digest(repr(missing))
     sources = find_sources(config.content_dir)
     results: list[ReadResult | None] = [None] * len(sources)
     pending: list[tuple[int, str, bytes, str]] = []
@@ -126,7 +127,11 @@ def read_all(
         problems.extend(result.problems)
         if result.article is not None:
             articles.append(result.article)
-    return articles, problems
+    keys = {index: key for index, _, _, key in pending}
+    read = manifest.digest(
+        *(keys.get(i) or repr(results[i]) for i in range(len(sources)))  # unreadable: its problem
+    )
+    return articles, problems, read
 
 
 def _parse_chunk(
@@ -221,10 +226,11 @@ def build(
         [config.content_dir, config.root / "templates", config.root / "themes", config.root],
     )
     theme = find_theme(config)
-    cache = Cache(config.root / CACHE_DIR) if use_cache else None
+    cache_dir = config.root / CACHE_DIR
+    cache = Cache(cache_dir) if use_cache else None
     with _timed(report, "read"):
         try:
-            articles, problems = read_all(
+            articles, problems, read = read_all(
                 config, progress, jobs=jobs or default_jobs(), cache=cache
             )
         finally:
@@ -233,6 +239,19 @@ def build(
                 cache.prune()
                 cache.close()
     report.problems.extend(problems)
+    searching = config.search.enabled if search is None else search
+    inputs = manifest.digest(
+        CODE,
+        read,
+        repr(config),
+        repr((searching, carry_over)),
+        manifest.folder_digest(theme.folder, theme.site_templates),
+    )
+    last = manifest.load(cache_dir) if use_cache else None
+    if manifest.still_built(last, inputs, config.output_dir):
+        assert last is not None
+        return _unchanged(report, last, strict)
+    manifest.forget(cache_dir)
     report.drafts = sum(1 for a in articles if a.draft)
     with _timed(report, "analyse"):
         archive = analyse(articles, config)
@@ -250,7 +269,7 @@ def build(
         with _timed(report, "render"):
             data = prepare(archive, config, theme, urls)
             report.pages = _render(data, theme, writer, jobs or default_jobs(), progress)
-        if config.search.enabled if search is None else search:
+        if searching:
             with _timed(report, "search"):
                 report.searchable = index_site(writer.staging, config.language).pages
         with _timed(report, "write"):
@@ -261,6 +280,29 @@ def build(
         writer.abandon()
         raise
     report.written, report.unchanged = stats.written, stats.unchanged
+    if use_cache:
+        counts = {name: getattr(report, name) for name in _COUNTS}
+        after_read = [asdict(p) for p in url_problems]
+        manifest.save(
+            cache_dir,
+            manifest.Manifest(inputs, manifest.snapshot(config.output_dir), counts, after_read),
+        )
+    return report
+
+
+_COUNTS = ("articles", "drafts", "stories", "pages", "searchable")
+
+
+def _unchanged(report: BuildReport, last: manifest.Manifest, strict: bool) -> BuildReport:
+    """The output already is this build's result: report it as the last build did."""
+    for name, value in last.counts.items():
+        setattr(report, name, value)
+    report.problems.extend(last.problem_objects())
+    if strict and report.problems:
+        raise ContentError(
+            f"--strict: {len(report.problems)} problem(s) in the content", report.problems
+        )
+    report.unchanged = report.pages
     return report
 
 

@@ -70,3 +70,41 @@ def test_the_cache_is_never_part_of_the_site(site_root: Path) -> None:
     site = build_site(site_root)
     assert (site_root / CACHE_DIR).is_dir()
     assert not any(CACHE_DIR in str(p) for p in site.out.rglob("*"))
+
+
+def test_an_unchanged_archive_skips_the_build_and_reports_the_same(site_root: Path) -> None:
+    first = build_site(site_root)
+    second = build_site(site_root)
+    assert "render" not in second.report.timings  # nothing to do: the output is this build's
+    assert (second.report.articles, second.report.pages) == (
+        first.report.articles,
+        first.report.pages,
+    )
+    assert [str(p) for p in second.report.problems] == [str(p) for p in first.report.problems]
+
+
+@pytest.mark.parametrize("tamper", ["delete", "edit", "add"])
+def test_a_touched_output_folder_is_rebuilt(site_root: Path, tamper: str) -> None:
+    first = build_site(site_root)
+    page = first.out / "index.html"
+    expected = page.read_bytes()
+    if tamper == "delete":
+        page.unlink()
+    elif tamper == "edit":
+        page.write_bytes(b"changed by hand")
+    else:
+        (first.out / "stray.html").write_text("not ours")
+    second = build_site(site_root)
+    assert "render" in second.report.timings
+    assert page.read_bytes() == expected
+    assert not (second.out / "stray.html").exists()
+
+
+def test_a_changed_template_is_not_skipped(site_root: Path) -> None:
+    build_site(site_root)
+    (site_root / "templates").mkdir()
+    (site_root / "templates" / "404.html").write_text(
+        "{% extends 'base.html' %}{% block main %}Lost{% endblock %}"
+    )
+    site = build_site(site_root)
+    assert "Lost" in (site.out / "404.html").read_text()

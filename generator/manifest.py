@@ -1,0 +1,104 @@
+"""What the last build made, and from what: lets an unchanged archive skip the whole build.
+
+Builds are deterministic, so when every input (each file's content hash, the settings, the theme,
+Broadsheet's code) is what it was and the output folder is exactly as the last build left it
+(every file's size, mtime and inode, and no other file), the build's result is already in place.
+The manifest lives in `.broadsheet-cache/`; if it is missing or unreadable, the build runs.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from .errors import Problem
+
+MANIFEST_FILE = "last-build.json"
+
+Snapshot = dict[str, list[int]]
+"""Output file (relative, posix) -> [size, mtime_ns, inode]."""
+
+
+@dataclass(frozen=True, slots=True)
+class Manifest:
+    inputs: str
+    """Digest of everything the build read."""
+    files: Snapshot
+    counts: dict[str, int]
+    """The build report's counts (articles, stories, drafts, pages, searchable)."""
+    problems: list[dict[str, Any]]
+    """Problems found after reading (e.g. two files claiming one URL), to report again."""
+
+    def problem_objects(self) -> list[Problem]:
+        return [Problem(**p) for p in self.problems]
+
+
+def digest(*parts: str) -> str:
+    hasher = hashlib.sha256()
+    for part in parts:
+        data = part.encode("utf-8", "surrogatepass")
+        hasher.update(len(data).to_bytes(8, "little"))
+        hasher.update(data)
+    return hasher.hexdigest()
+
+
+def folder_digest(*folders: Path) -> str:
+    """Digest of every file (path and bytes) under the folders that exist: the theme, templates."""
+    hasher = hashlib.sha256()
+    for folder in folders:
+        if not folder.is_dir():
+            continue
+        for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+            hasher.update(path.relative_to(folder).as_posix().encode())
+            hasher.update(hashlib.sha256(path.read_bytes()).digest())
+    return hasher.hexdigest()
+
+
+def snapshot(output_dir: Path) -> Snapshot:
+    files: Snapshot = {}
+    for folder, _, names in os.walk(output_dir):
+        for name in names:
+            path = Path(folder, name)
+            stat = path.stat()
+            files[path.relative_to(output_dir).as_posix()] = [
+                stat.st_size,
+                stat.st_mtime_ns,
+                stat.st_ino,
+            ]
+    return files
+
+
+def load(cache_dir: Path) -> Manifest | None:
+    try:
+        raw = json.loads((cache_dir / MANIFEST_FILE).read_text(encoding="utf-8"))
+        return Manifest(raw["inputs"], raw["files"], raw["counts"], raw["problems"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def save(cache_dir: Path, manifest: Manifest) -> None:
+    """Write atomically; a failure only costs the next build its shortcut."""
+    with contextlib.suppress(OSError):
+        cache_dir.mkdir(parents=True, exist_ok=True)
+        temporary = cache_dir / f"{MANIFEST_FILE}.tmp"
+        temporary.write_text(json.dumps(asdict(manifest)), encoding="utf-8")
+        temporary.replace(cache_dir / MANIFEST_FILE)
+
+
+def forget(cache_dir: Path) -> None:
+    (cache_dir / MANIFEST_FILE).unlink(missing_ok=True)
+
+
+def still_built(manifest: Manifest | None, inputs: str, output_dir: Path) -> bool:
+    """Is the output exactly what the last build made from these same inputs?"""
+    if manifest is None or manifest.inputs != inputs or not output_dir.is_dir():
+        return False
+    try:
+        return snapshot(output_dir) == manifest.files
+    except OSError:
+        return False
