@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import hashlib
 import multiprocessing
 import os
 import sys
@@ -18,9 +19,9 @@ from .cache import CACHE_DIR, Cache, code_fingerprint, entry_key
 from .config import SiteConfig
 from .errors import ContentError, Problem
 from .model import Article
-from .output import SiteWriter, check_output_dir, write_file
+from .output import SiteWriter, check_output_dir, link_if_unchanged, write_file
 from .readers import ReadResult, find_sources, load_source, parse_bytes
-from .render.site import SiteData, article_page, prepare, render_site
+from .render.site import Page, Rendered, SiteData, article_page, prepare, render_site
 from .render.theme import Theme, find_theme
 from .render.urls import assign_urls
 from .search import index_site
@@ -155,50 +156,106 @@ def _parse_batches(
 
 
 RENDER_CHUNK = 200
-_RENDERING: tuple[SiteData, Path, Path] | None = None
-"""What forked render workers inherit: the site data, the staging and the current output folder."""
+_RENDERING: tuple[SiteData, Path, Path, Path | None] | None = None
+"""What forked render workers inherit: the site data, the staging and current output folders,
+and the cache folder."""
 
 
-def _render_chunk(bounds: tuple[int, int]) -> tuple[int, int]:
-    """Worker: render and write the article pages in [start, end); (written, unchanged)."""
+_WORKER_CACHE: Cache | None = None
+
+
+def _render_chunk(bounds: tuple[int, int]) -> tuple[int, int, list[str]]:
+    """Worker: write the article pages in [start, end); (written, unchanged, cache keys used).
+    Each worker opens its own connection to the cache (SQLite connections do not survive fork)."""
+    global _WORKER_CACHE
     assert _RENDERING is not None
-    data, staging, output_dir = _RENDERING
+    data, staging, output_dir, cache_dir = _RENDERING
+    if cache_dir is not None and _WORKER_CACHE is None:
+        _WORKER_CACHE = Cache(cache_dir)
+    pages = [article_page(data, a) for a in data.archive.articles[bounds[0] : bounds[1]]]
+    written, keys = write_pages(pages, staging, output_dir, _WORKER_CACHE)
+    return written, len(pages) - written, keys
+
+
+def write_pages(
+    pages: list[Page], staging: Path, output_dir: Path, cache: Cache | None
+) -> tuple[int, list[str]]:
+    """Write a batch of pages. A templated page whose key was seen before and whose file still
+    has the bytes it had then is linked, not rendered. Returns (files written, keys used)."""
+    keys = [p.data.key for p in pages if isinstance(p.data, Rendered)]
+    known = cache.get_many(keys) if cache else {}
+    fresh: list[tuple[str, str]] = []
     written = 0
-    articles = data.archive.articles[bounds[0] : bounds[1]]
-    for article in articles:
-        page = article_page(data, article)
-        written += write_file(staging, output_dir, page.path, page.data)
-    return written, len(articles) - written
+    for page in pages:
+        payload = page.data
+        if isinstance(payload, Rendered):
+            digest = known.get(payload.key)
+            if digest and link_if_unchanged(staging, output_dir, page.path, digest):
+                continue
+            key, payload = payload.key, payload.make()
+            fresh.append((key, hashlib.sha256(payload).hexdigest()))
+        written += write_file(staging, output_dir, page.path, payload)
+    if cache and fresh:
+        cache.put_many(fresh)
+    return written, keys
 
 
-def _render(data: SiteData, theme: Theme, writer: SiteWriter, jobs: int, progress: Progress) -> int:
+def _render(
+    data: SiteData,
+    theme: Theme,
+    writer: SiteWriter,
+    jobs: int,
+    cache: Cache | None,
+    progress: Progress,
+) -> int:
     """Render and write every page. Article pages go to `jobs` forked processes in chunks while
-    this process renders the lists; small sites stay in one process. Returns the page count."""
+    this process does the lists; small sites stay in one process. Returns the page count."""
     global _RENDERING
     total = len(data.archive.articles)
-    pages = 0
-    if jobs <= 1 or total < 2 * RENDER_CHUNK or sys.platform == "win32":
-        for page in render_site(data, theme):
-            writer.write(page.path, page.data)
-            pages += 1
-            progress("render", min(pages, total), total)
-        return pages
-    _RENDERING = (data, writer.staging, writer.output_dir)
+    parallel = jobs > 1 and total >= 2 * RENDER_CHUNK and sys.platform != "win32"
+    count = 0
+
+    def write_all(pages: Iterator[Page]) -> None:
+        nonlocal count
+        for batch in _batches(pages, RENDER_CHUNK):
+            for page in batch:
+                writer.claim(page.path)
+            written, _ = write_pages(batch, writer.staging, writer.output_dir, cache)
+            writer.add_counts(written, len(batch) - written)
+            count += len(batch)
+            if not parallel:
+                progress("render", min(count, total), total)
+
+    if not parallel:
+        write_all(render_site(data, theme))
+        return count
+    _RENDERING = (data, writer.staging, writer.output_dir, cache.folder if cache else None)
     try:
         chunks = [(i, min(i + RENDER_CHUNK, total)) for i in range(0, total, RENDER_CHUNK)]
         with multiprocessing.get_context("fork").Pool(jobs) as pool:
             results = pool.imap_unordered(_render_chunk, chunks)
-            for page in render_site(data, theme, articles=False):
-                writer.write(page.path, page.data)
-                pages += 1
+            write_all(render_site(data, theme, articles=False))
             done = 0
-            for written, unchanged in results:
+            for written, unchanged, keys in results:
                 writer.add_counts(written, unchanged)
+                if cache:
+                    cache.touched.update(keys)
                 done += written + unchanged
                 progress("render", done, total)
     finally:
         _RENDERING = None
-    return pages + total
+    return count + total
+
+
+def _batches(pages: Iterator[Page], size: int) -> Iterator[list[Page]]:
+    batch: list[Page] = []
+    for page in pages:
+        batch.append(page)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
 
 
 def default_jobs() -> int:
@@ -220,34 +277,44 @@ def build(
     """Build the site into config.output_dir. The previous site stays in place until the new one
     is complete; with `strict`, any problem fails the build before anything is swapped in.
     `search` overrides [search] enabled; `carry_over` names folders of the current site to keep."""
-    report = BuildReport()
     check_output_dir(
         config.output_dir,
         [config.content_dir, config.root / "templates", config.root / "themes", config.root],
     )
+    cache = Cache(config.root / CACHE_DIR) if use_cache else None
+    searching = config.search.enabled if search is None else search
+    try:
+        report = _build(
+            config, cache, searching, strict, carry_over, jobs or default_jobs(), progress
+        )
+        if cache:
+            cache.prune()  # only after a whole build: every entry it still needs was touched
+        return report
+    finally:
+        if cache:
+            cache.close()
+
+
+def _build(
+    config: SiteConfig,
+    cache: Cache | None,
+    searching: bool,
+    strict: bool,
+    carry_over: tuple[str, ...],
+    jobs: int,
+    progress: Progress,
+) -> BuildReport:
+    report = BuildReport()
     theme = find_theme(config)
     cache_dir = config.root / CACHE_DIR
-    cache = Cache(cache_dir) if use_cache else None
     with _timed(report, "read"):
-        try:
-            articles, problems, read = read_all(
-                config, progress, jobs=jobs or default_jobs(), cache=cache
-            )
-        finally:
-            if cache:
-                report.cache_hits, report.cache_misses = cache.hits, cache.misses
-                cache.prune()
-                cache.close()
+        articles, problems, read = read_all(config, progress, jobs=jobs, cache=cache)
+    if cache:
+        report.cache_hits, report.cache_misses = cache.hits, cache.misses
     report.problems.extend(problems)
-    searching = config.search.enabled if search is None else search
-    inputs = manifest.digest(
-        CODE,
-        read,
-        repr(config),
-        repr((searching, carry_over)),
-        manifest.folder_digest(theme.folder, theme.site_templates),
-    )
-    last = manifest.load(cache_dir) if use_cache else None
+    look = manifest.folder_digest(theme.folder, theme.site_templates)
+    inputs = manifest.digest(CODE, read, repr(config), repr((searching, carry_over)), look)
+    last = manifest.load(cache_dir) if cache else None
     if manifest.still_built(last, inputs, config.output_dir):
         assert last is not None
         return _unchanged(report, last, strict)
@@ -267,8 +334,8 @@ def build(
     writer = SiteWriter(config.output_dir)
     try:
         with _timed(report, "render"):
-            data = prepare(archive, config, theme, urls)
-            report.pages = _render(data, theme, writer, jobs or default_jobs(), progress)
+            data = prepare(archive, config, theme, urls, fingerprint=CODE + look)
+            report.pages = _render(data, theme, writer, jobs, cache, progress)
         if searching:
             with _timed(report, "search"):
                 report.searchable = index_site(writer.staging, config.language).pages
@@ -280,7 +347,7 @@ def build(
         writer.abandon()
         raise
     report.written, report.unchanged = stats.written, stats.unchanged
-    if use_cache:
+    if cache:
         counts = {name: getattr(report, name) for name in _COUNTS}
         after_read = [asdict(p) for p in url_problems]
         manifest.save(

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import hashlib
 import os
 import shutil
 from collections.abc import Iterable
@@ -81,6 +82,21 @@ def write_file(staging: Path, output_dir: Path, relative: str, data: bytes) -> b
     return True
 
 
+def link_if_unchanged(staging: Path, output_dir: Path, relative: str, digest: str) -> bool:
+    """Hard-link the current site's file into the staging folder if its SHA-256 is `digest`
+    (the bytes the page had when its inputs were last the same). False when it is not there."""
+    previous = safe_join(output_dir, relative)
+    try:
+        if hashlib.sha256(previous.read_bytes()).hexdigest() != digest:
+            return False
+        target = safe_join(staging, relative)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        os.link(previous, target)
+    except OSError:
+        return False
+    return True
+
+
 class SiteWriter:
     """Writes pages into the staging folder, reusing unchanged files of the current site."""
 
@@ -103,6 +119,14 @@ class SiteWriter:
             self.written += 1
         else:
             self.unchanged += 1
+
+    def claim(self, relative: str) -> None:
+        """Note a page about to be written by `write_file`; two pages may never share a file."""
+        if relative in self._seen:
+            raise OutputError(
+                f"two pages claim {relative!r}; this is a bug in Broadsheet or the theme"
+            )
+        self._seen.add(relative)
 
     def add_counts(self, written: int, unchanged: int) -> None:
         """Count pages that worker processes wrote with `write_file` directly."""

@@ -108,3 +108,23 @@ def test_a_changed_template_is_not_skipped(site_root: Path) -> None:
     )
     site = build_site(site_root)
     assert "Lost" in (site.out / "404.html").read_text()
+
+
+def test_a_changed_article_template_rerenders_every_article(site_root: Path) -> None:
+    build_site(site_root)
+    (site_root / "templates").mkdir()
+    (site_root / "templates" / "article.html").write_text(
+        "{% extends 'base.html' %}{% block main %}<h1>{{ article.title }}</h1>Reprinted{% endblock %}"
+    )
+    site = build_site(site_root)
+    assert "Reprinted" in site.article_page("news/lighthouse")
+    assert "Reprinted" in site.article_page("clips/ferry")
+
+
+def test_an_edit_rewrites_only_the_pages_that_show_it(site_root: Path) -> None:
+    build_site(site_root)
+    article = site_root / "content" / "news" / "lighthouse.md"
+    article.write_text(article.read_text().replace("small crowd", "large crowd"))
+    site = build_site(site_root)
+    assert "large crowd" in site.article_page("news/lighthouse")
+    assert 1 <= site.report.written <= 4  # the article, the feed, the catalog, the sitemap at most

@@ -5,6 +5,7 @@ Pages are yielded one at a time so a 100,000-article archive never sits in memor
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -14,6 +15,7 @@ import jinja2
 from markupsafe import Markup
 
 from ..analysis.taxonomy import Taxonomies, Term, build_taxonomies
+from ..cache import entry_key
 from ..config import SiteConfig
 from ..errors import ThemeError
 from ..model import Archive, Article, Story, when_iso, when_sort_key
@@ -34,10 +36,19 @@ from .views import (
 
 
 @dataclass(frozen=True, slots=True)
+class Rendered:
+    """A templated page, rendered only when needed: `key` digests the template set, the template
+    name and every value passed to it, so an unchanged key means unchanged bytes."""
+
+    key: str
+    make: Callable[[], bytes]
+
+
+@dataclass(frozen=True, slots=True)
 class Page:
     path: str
     """File path relative to the output folder, with forward slashes."""
-    data: bytes
+    data: bytes | Rendered
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,6 +63,8 @@ class SiteData:
     story_by_id: dict[str, Story]
     site: SiteView
     env: jinja2.Environment
+    fingerprint: str
+    """Digest of the theme, Broadsheet's code and the site settings: part of every page key."""
 
     def href(self, path: str) -> str:
         return href(self.config, path)
@@ -77,7 +90,11 @@ class SiteData:
             self.config.timezone,
         )
 
-    def render(self, template: str, **context: Any) -> bytes:
+    def render(self, template: str, **context: Any) -> Rendered:
+        key = entry_key("page", self.fingerprint, template, repr(sorted(context.items())))
+        return Rendered(key, functools.partial(self.render_now, template, **context))
+
+    def render_now(self, template: str, **context: Any) -> bytes:
         try:
             html = self.env.get_template(template).render(site=self.site, **context)
         except jinja2.TemplateNotFound as exc:
@@ -90,7 +107,11 @@ class SiteData:
         return html.encode("utf-8")
 
 
-def prepare(archive: Archive, config: SiteConfig, theme: Theme, urls: UrlMap) -> SiteData:
+def prepare(
+    archive: Archive, config: SiteConfig, theme: Theme, urls: UrlMap, fingerprint: str = ""
+) -> SiteData:
+    """`fingerprint` names the code and theme; pages are keyed by it and by their values."""
+    site = site_view(config, lambda path: href(config, path))
     return SiteData(
         config=config,
         archive=archive,
@@ -98,8 +119,9 @@ def prepare(archive: Archive, config: SiteConfig, theme: Theme, urls: UrlMap) ->
         taxonomies=build_taxonomies(archive.articles, config.timezone),
         by_id={a.id: a for a in archive.articles},
         story_by_id={s.id: s for s in archive.stories},
-        site=site_view(config, lambda path: href(config, path)),
+        site=site,
         env=make_environment(theme),
+        fingerprint=entry_key("site", fingerprint, repr(config), repr(site)),
     )
 
 
@@ -175,7 +197,7 @@ def paginate(
     data: SiteData,
     ids: Sequence[str],
     base: str,
-    render_page: Callable[[tuple[Summary, ...], Pagination], bytes],
+    render_page: Callable[[tuple[Summary, ...], Pagination], Rendered],
 ) -> Iterator[Page]:
     """Split a list into pages: base, base/page/2/, ... (base is a site path ending in "/")."""
     per_page = data.config.per_page
@@ -201,7 +223,7 @@ def paginate(
 def home_pages(data: SiteData) -> Iterator[Page]:
     ids = [a.id for a in data.archive.articles]
 
-    def page(items: tuple[Summary, ...], pagination: Pagination) -> bytes:
+    def page(items: tuple[Summary, ...], pagination: Pagination) -> Rendered:
         return data.render(
             "list.html",
             page_title="Latest" if pagination.number == 1 else f"Latest, page {pagination.number}",
@@ -275,8 +297,8 @@ def term_pages(data: SiteData, kind: str, title: str, terms: tuple[Term, ...]) -
 
 def _list_renderer(
     data: SiteData, name: str, heading: str
-) -> Callable[[tuple[Summary, ...], Pagination], bytes]:
-    def page(items: tuple[Summary, ...], pagination: Pagination) -> bytes:
+) -> Callable[[tuple[Summary, ...], Pagination], Rendered]:
+    def page(items: tuple[Summary, ...], pagination: Pagination) -> Rendered:
         suffix = f", page {pagination.number}" if pagination.number > 1 else ""
         return data.render(
             "list.html",
