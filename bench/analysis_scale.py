@@ -1,6 +1,10 @@
-"""Time and peak memory of group_stories + find_related at 10,000 and 100,000 articles.
+"""Time and peak memory of features + group_stories + find_related at 10,000 and 100,000 articles.
 
-    python bench/analysis_scale.py [--sizes 10000 100000]
+    python bench/analysis_scale.py [--sizes 10000 100000] [--processes 2]
+    python bench/analysis_scale.py --one 10000 --dump out.jsonl   # results, to diff two versions
+
+Features (fingerprints and term counts) are computed first, in batches on `--processes` worker
+processes as a build does for articles missing from its cache, and passed to both steps.
 
 Articles: Reuters, BBC and Wikinews stories, each followed by 1-4 derived versions (updates,
 syndicated copies, copy edits), then "remixes" (paragraphs made of sentences from random stories:
@@ -14,12 +18,14 @@ from __future__ import annotations
 
 import argparse
 import json
+import multiprocessing
 import os
 import resource
 import subprocess
 import sys
 import time
 from collections.abc import Sequence
+from functools import partial
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -65,7 +71,8 @@ def _rss_mb() -> float:
     return float("nan")
 
 
-def run_one(size: int) -> dict[str, float]:
+def run_one(size: int, dump: str | None = None, processes: int = 2) -> dict[str, float]:
+    from generator.analysis.features import compute_features
     from generator.analysis.related import find_related
     from generator.analysis.versions import group_stories
     from generator.config import RelatedSettings, VersionSettings
@@ -75,17 +82,34 @@ def run_one(size: int) -> dict[str, float]:
     built = time.perf_counter() - start
     before = _rss_mb()
     start = time.perf_counter()
-    stories = group_stories(articles, VersionSettings())
+    shingle_size = VersionSettings().shingle_size
+    if processes > 1:
+        # As a build computes missing features: batches on worker processes.
+        batches = [articles[i : i + 2000] for i in range(0, len(articles), 2000)]
+        with multiprocessing.get_context("fork").Pool(processes) as pool:
+            done = pool.map(partial(compute_features, shingle_size=shingle_size), batches)
+        computed = [f for batch in done for f in batch]
+    else:
+        computed = compute_features(articles, shingle_size)
+    features = dict(zip((a.id for a in articles), computed, strict=True))
+    featured = time.perf_counter() - start
+    start = time.perf_counter()
+    stories = group_stories(articles, VersionSettings(), features)
     grouped = time.perf_counter() - start
     story_of = {v.article_id: s.id for s in stories for v in s.versions}
     start = time.perf_counter()
-    related = find_related(articles, story_of, RelatedSettings())
+    related = find_related(articles, story_of, RelatedSettings(), features)
     relating = time.perf_counter() - start
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    if dump:
+        _dump(dump, stories, related)
     return {
         "articles": len(articles),
         "words": sum(a.word_count for a in articles),
         "build_s": built,
+        "features_s": featured,
+        "processes": processes,
+        "feature_mb": sum(f.nbytes for f in computed) / 2**20,
         "group_stories_s": grouped,
         "find_related_s": relating,
         "stories": len(stories),
@@ -95,27 +119,45 @@ def run_one(size: int) -> dict[str, float]:
     }
 
 
+def _dump(path: str, stories, related) -> None:
+    """Write the results as JSON lines, to check that a faster version finds the same."""
+    with open(path, "w") as out:
+        for story in stories:
+            versions = [_fields(v) for v in story.versions]
+            out.write(json.dumps(["story", story.id, story.main_id, versions]) + "\n")
+        for article_id in sorted(related):
+            out.write(json.dumps(["related", article_id, related[article_id]]) + "\n")
+
+
+def _fields(version) -> tuple:
+    return (version.article_id, version.kind, version.based_on)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
+    parser.add_argument("--processes", type=int, default=2, help="for computing features")
     parser.add_argument("--one", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--dump", help="with --one: write stories and related links (JSON lines)")
     args = parser.parse_args()
     corpus.require_shared()
     if args.one:
-        print(json.dumps(run_one(args.one)))
+        print(json.dumps(run_one(args.one, args.dump, args.processes)))
         return
     print(f"cpus: {os.cpu_count()}")
     for size in args.sizes:
         out = subprocess.run(
-            [sys.executable, __file__, "--one", str(size)],
+            [sys.executable, __file__, "--one", str(size), "--processes", str(args.processes)],
             capture_output=True,
             text=True,
             check=True,
         )
         r = json.loads(out.stdout.strip().splitlines()[-1])
-        total = r["group_stories_s"] + r["find_related_s"]
+        total = r["features_s"] + r["group_stories_s"] + r["find_related_s"]
         print(
-            f"{r['articles']:>7} articles ({r['words'] / 1e6:.1f}M words): group_stories "
+            f"{r['articles']:>7} articles ({r['words'] / 1e6:.1f}M words): features "
+            f"{r['features_s']:.1f} s on {r['processes']} processes ({r['feature_mb']:.0f} MB), "
+            "group_stories "
             f"{r['group_stories_s']:.1f} s ({r['stories']} stories), find_related "
             f"{r['find_related_s']:.1f} s ({r['linked']} with links), total {total:.1f} s; "
             f"RSS {r['rss_before_mb']:.0f} MB before analysis, peak {r['peak_rss_mb']:.0f} MB"

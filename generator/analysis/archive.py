@@ -2,21 +2,38 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from ..config import SiteConfig
 from ..model import Archive, Article
+from .features import ArticleFeatures
 
 
-def analyse(articles: Sequence[Article], config: SiteConfig) -> Archive:
-    """Drop drafts, order newest first, group versions into stories, find related stories."""
+def analyse(
+    articles: Sequence[Article],
+    config: SiteConfig,
+    features: Mapping[str, ArticleFeatures] | None = None,
+) -> Archive:
+    """Drop drafts, order newest first, group versions into stories, find related stories.
+
+    `features` (by article id, e.g. from a cache keyed by `features.cache_key`) saves
+    recomputing them; missing ones are computed once here and shared by versions and related.
+    """
+    from .features import compute_features
     from .related import find_related
     from .versions import group_stories
 
     published = sorted((a for a in articles if not a.draft), key=lambda a: a.sort_key, reverse=True)
-    stories = group_stories(published, config.versions) if config.versions.enabled else []
+    given = dict(features or {})
+    if config.versions.enabled or config.related.enabled:
+        missing = [a for a in published if a.id not in given]
+        size = config.versions.shingle_size
+        given.update(zip((a.id for a in missing), compute_features(missing, size), strict=True))
+    stories = group_stories(published, config.versions, given) if config.versions.enabled else []
     story_of = {v.article_id: s.id for s in stories for v in s.versions}
-    related = find_related(published, story_of, config.related) if config.related.enabled else {}
+    related = (
+        find_related(published, story_of, config.related, given) if config.related.enabled else {}
+    )
     return Archive(
         articles=tuple(published),
         stories=tuple(sorted(stories, key=lambda s: s.id)),

@@ -187,16 +187,20 @@ class Fingerprint:
     """Words per paragraph (int32), to weigh paragraphs by length."""
     unique: np.ndarray
     """Sorted distinct shingle hashes of the whole body."""
-    numbers: frozenset[str]
-    """The numbers the body mentions, normalised ("2½" -> "2.5", "1,000" -> "1000")."""
+    numbers: np.ndarray
+    """Sorted distinct hashes (uint64) of the numbers the body mentions, normalised ("2½" ->
+    "2.5", "1,000" -> "1000")."""
 
     @property
     def words(self) -> int:
         return int(self.paragraph_words.sum())
 
 
-def fingerprint(article: Article, shingle_size: int) -> Fingerprint:
+def reference_fingerprint(article: Article, shingle_size: int) -> Fingerprint:
     """Shingles of the body, paragraph by paragraph (shingles never straddle two paragraphs).
+
+    The definition, one article at a time; `features.compute_features` gives the same for many
+    articles at once, and is what the analysis uses.
 
     Paragraphs shorter than `min(3, shingle_size)` words (datelines, "Reuter", promo lines) are
     left out: they say nothing about the story and would only add noise.
@@ -234,5 +238,5 @@ def fingerprint(article: Article, shingle_size: int) -> Fingerprint:
         paragraph_of=paragraph_of,
         paragraph_words=lengths.astype(np.int32),
         unique=np.unique(shingles),
-        numbers=frozenset(numbers),
+        numbers=np.unique(np.array([get(t) or _word_hash(t) for t in numbers], dtype=np.uint64)),
     )

@@ -18,14 +18,20 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
+from scipy import sparse
 
 from ..config import VersionSettings
 from ..model import Article, Story, Version, VersionKind, When
-from .fingerprint import Fingerprint, fingerprint
+from .features import ArticleFeatures, compute_features
+from .fingerprint import Fingerprint
+
+#: Candidate pairs whose shared shingles are counted in one sparse product (bounds memory).
+_PAIR_CHUNK = 65536
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,26 +52,96 @@ class Match:
     the news: a price cut of 0.25 and one of 0.50 are two stories told in one template)."""
 
 
-def group_stories(articles: Sequence[Article], settings: VersionSettings) -> list[Story]:
+def group_stories(
+    articles: Sequence[Article],
+    settings: VersionSettings,
+    features: Mapping[str, ArticleFeatures] | None = None,
+) -> list[Story]:
     """Stories with two or more versions (plus any forced by front matter `story`), ordered by id.
 
     Articles sharing a front-matter `story` key are one story whatever their text; articles with
     different keys are never joined; `standalone` articles are never grouped. A forced key held by
-    a single article, with no other version found, makes no story.
+    a single article, with no other version found, makes no story. `features` (by article id,
+    made with this shingle size) saves computing them; missing ones are computed here.
     """
     ordered = sorted({a.id: a for a in articles if not a.standalone}.values(), key=lambda a: a.id)
     if not ordered:
         return []
-    prints = [fingerprint(a, settings.shingle_size) for a in ordered]
+    prints = fingerprints(ordered, settings.shingle_size, features)
     finder = _Groups(ordered, prints, settings)
-    for i, j in candidate_pairs(prints, settings):
-        if not _dates_close(ordered[i].date, ordered[j].date, settings.max_days_apart):
-            continue
+    pairs = candidate_pairs(prints, settings)
+    pairs = pairs[_dates_close_all(ordered, pairs, settings.max_days_apart)]
+    pairs = pairs[_enough_shared(prints, pairs, settings)]
+    for i, j in pairs.tolist():
         match = compare(prints[i], prints[j], settings.paragraph_similarity)
         if is_version(match, settings):
             finder.add_link(i, j, match)
     members = finder.groups()
     return sorted((make_story([ordered[i] for i in m]) for m in members), key=lambda s: s.id)
+
+
+def fingerprints(
+    articles: Sequence[Article],
+    shingle_size: int,
+    features: Mapping[str, ArticleFeatures] | None = None,
+) -> list[Fingerprint]:
+    """The fingerprint of each article, from `features` where given, else computed."""
+    given = features or {}
+    missing = [a for a in articles if a.id not in given]
+    made = dict(zip((a.id for a in missing), compute_features(missing, shingle_size), strict=True))
+    result = []
+    for article in articles:
+        f = given.get(article.id) or made[article.id]
+        result.append(
+            Fingerprint(
+                shingles=f.shingles,
+                paragraph_of=f.paragraph_of,
+                paragraph_words=f.paragraph_words,
+                unique=np.unique(f.shingles),
+                numbers=f.numbers,
+            )
+        )
+    return result
+
+
+def _dates_close_all(articles: Sequence[Article], pairs: np.ndarray, max_days: int) -> np.ndarray:
+    """`_dates_close` for every pair at once (undated articles are close to everything)."""
+    days = np.array(
+        [_day(a.date).toordinal() if a.date is not None else -1 for a in articles], dtype=np.int64
+    )
+    left, right = days[pairs[:, 0]], days[pairs[:, 1]]
+    return (left < 0) | (right < 0) | (np.abs(left - right) <= max_days)
+
+
+def _enough_shared(
+    prints: Sequence[Fingerprint], pairs: np.ndarray, settings: VersionSettings
+) -> np.ndarray:
+    """Which pairs could pass `is_version`: every way through it needs `min_shared_shingles`
+    shared shingles and a containment of two thirds of the threshold. Shared shingles are
+    counted exactly, for all pairs at once, as a row-wise product of a sparse article x shingle
+    matrix (shingles in one article only are left out: they are never shared)."""
+    threshold = settings.containment_threshold
+    if not len(pairs) or threshold < 0:
+        return np.ones(len(pairs), dtype=bool)
+    sizes = np.fromiter((len(p.unique) for p in prints), dtype=np.int64, count=len(prints))
+    hashes = np.concatenate([p.unique for p in prints])
+    _, column, df = np.unique(hashes, return_inverse=True, return_counts=True)
+    column = column.ravel()
+    owner = np.repeat(np.arange(len(prints)), sizes)
+    common = df[column] >= 2
+    indptr = np.r_[0, np.cumsum(np.bincount(owner[common], minlength=len(prints)))]
+    matrix = sparse.csr_matrix(
+        (np.ones(int(common.sum()), dtype=np.float32), column[common], indptr),
+        shape=(len(prints), len(df)),
+    )
+    shared = np.empty(len(pairs), dtype=np.int64)
+    for start in range(0, len(pairs), _PAIR_CHUNK):
+        chunk = pairs[start : start + _PAIR_CHUNK]
+        product = matrix[chunk[:, 0]].multiply(matrix[chunk[:, 1]])
+        shared[start : start + len(chunk)] = np.asarray(product.sum(axis=1)).ravel()
+    fewer = np.minimum(sizes[pairs[:, 0]], sizes[pairs[:, 1]])
+    containment = np.where(fewer > 0, shared / np.maximum(fewer, 1), 0.0)
+    return (shared >= settings.min_shared_shingles) & (containment >= threshold * 2 / 3)
 
 
 def candidate_pairs(prints: Sequence[Fingerprint], settings: VersionSettings) -> np.ndarray:
@@ -117,7 +193,7 @@ def compare(a: Fingerprint, b: Fingerprint, paragraph_similarity: float) -> Matc
         longer=longer,
         shared=shared,
         containment=shared / fewer if fewer else 0.0,
-        numbers_agree=a.numbers <= b.numbers,
+        numbers_agree=_subset(a.numbers, b.numbers),
     )
 
 
@@ -134,6 +210,16 @@ def is_version(match: Match, settings: VersionSettings) -> bool:
     # Paragraph coverage also needs two thirds as much in shingles: one long paragraph of shared
     # background in a short text is not a version.
     return match.shorter >= threshold and match.containment >= threshold * 2 / 3
+
+
+def _subset(a: np.ndarray, b: np.ndarray) -> bool:
+    """Whether every value of sorted `a` is in sorted `b`."""
+    if not len(a):
+        return True
+    if len(a) > len(b):
+        return False
+    at = np.minimum(np.searchsorted(b, a), len(b) - 1)
+    return bool((b[at] == a).all())
 
 
 def _coverage(a: Fingerprint, b: Fingerprint, similarity: float) -> float:
@@ -280,8 +366,14 @@ def _closest(article: Article, earlier: Sequence[Article]) -> Article:
     return max(earlier, key=shared)
 
 
-def _paragraph_keys(article: Article) -> set[str]:
-    return {" ".join(p.casefold().split()) for p in article.paragraphs}
+def _paragraph_keys(article: Article) -> frozenset[str]:
+    return _keys_of(article.paragraphs)
+
+
+@lru_cache(maxsize=4096)
+def _keys_of(paragraphs: tuple[str, ...]) -> frozenset[str]:
+    """Cached: a big story's `_closest` asks for the same versions' paragraphs again and again."""
+    return frozenset(" ".join(p.casefold().split()) for p in paragraphs)
 
 
 def _same_source(a: Article, b: Article) -> bool:
@@ -294,4 +386,9 @@ def _same_source(a: Article, b: Article) -> bool:
 
 
 def _publication(article: Article) -> str:
-    return " ".join(article.publication.casefold().replace("the ", " ").split())
+    return _publication_key(article.publication)
+
+
+@lru_cache(maxsize=4096)
+def _publication_key(publication: str) -> str:
+    return " ".join(publication.casefold().replace("the ", " ").split())
