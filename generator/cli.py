@@ -162,6 +162,10 @@ def _check(args: argparse.Namespace) -> int:
     return 1 if broken else 0
 
 
+def _count(number: int, one: str, many: str | None = None) -> str:
+    return f"{number:,} {one if number == 1 else many or one + 's'}"
+
+
 def _summary(report: BuildReport, output: Path, seconds: float) -> str:
     stages = ", ".join(f"{name} {secs:.2f}s" for name, secs in report.timings.items())
     search = f", search index over {report.searchable} pages" if report.searchable else ""
@@ -169,8 +173,10 @@ def _summary(report: BuildReport, output: Path, seconds: float) -> str:
     cache = f"; {report.cache_hits} of {cached} files from the cache" if cached else ""
     return "\n".join(
         [
-            f"Built {report.articles} articles ({report.stories} stories with several versions, "
-            f"{report.drafts} drafts not published) into {output.name}/: {report.pages} pages "
+            f"Built {_count(report.articles, 'article')} "
+            f"({_count(report.stories, 'story', 'stories')} with several versions, "
+            f"{_count(report.drafts, 'draft')} not published) into {output.name}/: "
+            f"{_count(report.pages, 'page')} "
             f"({report.written} written, {report.unchanged} unchanged){search}.",
             f"{len(report.warnings)} warning(s), {len(report.errors)} file(s) skipped{cache}.",
             f"{seconds:.2f}s: {stages}.",
