@@ -20,8 +20,8 @@ Sources, read from ../shared/corpus at run time (nothing is copied into the repo
   `--reuters --articles 100000` makes a 100,000-article archive (19,043 + 80,957 BBC copies).
 
 The same seed gives the same archive every run. Each copy of a BBC article has the same body, so
-Broadsheet recognises the copies as versions of one story (with diffs) -- work that Hugo and
-Pelican do not do.
+Broadsheet groups copies with close dates as versions of one story (with diffs) -- work that Hugo
+and Pelican do not do.
 """
 
 from __future__ import annotations
