@@ -213,11 +213,26 @@ def paginate(
             count=count,
             previous=data.href(path_of(n - 1)) if n > 1 else None,
             next=data.href(path_of(n + 1)) if n < count else None,
-            pages=tuple(Link(str(k), data.href(path_of(k))) for k in range(1, count + 1))
-            if count > 1
-            else (),
+            pages=tuple(
+                Link(str(k), data.href(path_of(k))) if k else Link("…", "")
+                for k in page_window(n, count)
+            ),
         )
         yield Page(output_file(path_of(n)), render_page(chunk, pagination))
+
+
+def page_window(current: int, count: int, around: int = 2) -> list[int]:
+    """Page numbers to link from page `current`: the first, the last and a few either side; 0
+    marks a gap. Linking every page would make each of N pages O(N) long."""
+    if count <= 1:
+        return []
+    wanted = {1, count, *range(max(1, current - around), min(count, current + around) + 1)}
+    shown: list[int] = []
+    for number in sorted(wanted):
+        if shown and number > shown[-1] + 1:
+            shown.append(0)
+        shown.append(number)
+    return shown
 
 
 def home_pages(data: SiteData) -> Iterator[Page]:

@@ -48,3 +48,12 @@ def test_output_files_for_site_paths() -> None:
     assert output_file("/") == "index.html"
     assert output_file("/2025/03/x/") == "2025/03/x/index.html"
     assert output_file("/feed.xml") == "feed.xml"
+
+
+def test_pagination_links_a_window_not_every_page() -> None:
+    from generator.render.site import page_window
+
+    assert page_window(1, 1) == []
+    assert page_window(1, 3) == [1, 2, 3]
+    assert page_window(50, 556) == [1, 0, 48, 49, 50, 51, 52, 0, 556]
+    assert page_window(556, 556) == [1, 0, 554, 555, 556]
