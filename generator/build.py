@@ -15,6 +15,8 @@ from pathlib import Path
 
 from . import manifest
 from .analysis.archive import analyse
+from .analysis.features import ArticleFeatures, compute_features
+from .analysis.features import cache_key as features_key
 from .cache import CACHE_DIR, Cache, code_fingerprint, entry_key
 from .config import SiteConfig
 from .errors import ContentError, Problem
@@ -321,7 +323,7 @@ def _build(
     manifest.forget(cache_dir)
     report.drafts = sum(1 for a in articles if a.draft)
     with _timed(report, "analyse"):
-        archive = analyse(articles, config)
+        archive = analyse(articles, config, cached_features(articles, config, cache))
         urls, url_problems = assign_urls(archive.articles, config)
     report.problems.extend(url_problems)
     report.articles = len(archive.articles)
@@ -355,6 +357,24 @@ def _build(
             manifest.Manifest(inputs, manifest.snapshot(config.output_dir), counts, after_read),
         )
     return report
+
+
+def cached_features(
+    articles: list[Article], config: SiteConfig, cache: Cache | None
+) -> dict[str, ArticleFeatures]:
+    """Per-article analysis features (fingerprints, term counts) by article id: from the cache
+    where the article's text is unchanged, computed (and cached) for the rest."""
+    if not cache or not (config.versions.enabled or config.related.enabled):
+        return {}
+    size = config.versions.shingle_size
+    published = [a for a in articles if not a.draft]
+    keys = [entry_key("features", CODE, features_key(a, size)) for a in published]
+    known = cache.get_many(keys)
+    missing = [(a, key) for a, key in zip(published, keys, strict=True) if key not in known]
+    fresh = compute_features([a for a, _ in missing], size)
+    cache.put_many((key, value) for (_, key), value in zip(missing, fresh, strict=True))
+    known.update((key, value) for (_, key), value in zip(missing, fresh, strict=True))
+    return {a.id: known[key] for a, key in zip(published, keys, strict=True)}
 
 
 _COUNTS = ("articles", "drafts", "stories", "pages", "searchable")

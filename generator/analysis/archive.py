@@ -6,7 +6,9 @@ from collections.abc import Mapping, Sequence
 
 from ..config import SiteConfig
 from ..model import Archive, Article
-from .features import ArticleFeatures
+from .features import ArticleFeatures, compute_features
+from .related import find_related
+from .versions import group_stories
 
 
 def analyse(
@@ -19,10 +21,6 @@ def analyse(
     `features` (by article id, e.g. from a cache keyed by `features.cache_key`) saves
     recomputing them; missing ones are computed once here and shared by versions and related.
     """
-    from .features import compute_features
-    from .related import find_related
-    from .versions import group_stories
-
     published = sorted((a for a in articles if not a.draft), key=lambda a: a.sort_key, reverse=True)
     given = dict(features or {})
     if config.versions.enabled or config.related.enabled:
