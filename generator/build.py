@@ -289,7 +289,7 @@ def build(
         report = _build(
             config, cache, searching, strict, carry_over, jobs or default_jobs(), progress
         )
-        if cache:
+        if cache and "render" in report.timings:
             cache.prune()  # only after a whole build: every entry it still needs was touched
         return report
     finally:

@@ -128,3 +128,12 @@ def test_an_edit_rewrites_only_the_pages_that_show_it(site_root: Path) -> None:
     site = build_site(site_root)
     assert "large crowd" in site.article_page("news/lighthouse")
     assert 1 <= site.report.written <= 4  # the article, the feed, the catalog, the sitemap at most
+
+
+def test_a_skipped_build_keeps_the_cache_for_the_next_edit(site_root: Path) -> None:
+    build_site(site_root)
+    build_site(site_root)  # unchanged: skipped
+    article = site_root / "content" / "news" / "lighthouse.md"
+    article.write_text(article.read_text().replace("small crowd", "large crowd"))
+    site = build_site(site_root)
+    assert (site.report.cache_hits, site.report.cache_misses) == (4, 1)
