@@ -158,7 +158,7 @@ def _parse_batches(
 
 
 RENDER_CHUNK = 200
-_RENDERING: tuple[SiteData, Path, Path, Path | None] | None = None
+_RENDERING: tuple[SiteData, Path, Path, Path | None, manifest.Manifest | None] | None = None
 """What forked render workers inherit: the site data, the staging and current output folders,
 and the cache folder."""
 
@@ -166,40 +166,46 @@ and the cache folder."""
 _WORKER_CACHE: Cache | None = None
 
 
-def _render_chunk(bounds: tuple[int, int]) -> tuple[int, int, list[str]]:
-    """Worker: write the article pages in [start, end); (written, unchanged, cache keys used).
+def _render_chunk(bounds: tuple[int, int]) -> tuple[int, int, list[tuple[str, str]]]:
+    """Worker: write the article pages in [start, end); (written, unchanged, (path, key) pairs).
     Each worker opens its own connection to the cache (SQLite connections do not survive fork)."""
     global _WORKER_CACHE
     assert _RENDERING is not None
-    data, staging, output_dir, cache_dir = _RENDERING
+    data, staging, output_dir, cache_dir, last = _RENDERING
     if cache_dir is not None and _WORKER_CACHE is None:
         _WORKER_CACHE = Cache(cache_dir)
     pages = [article_page(data, a) for a in data.archive.articles[bounds[0] : bounds[1]]]
-    written, keys = write_pages(pages, staging, output_dir, _WORKER_CACHE)
-    return written, len(pages) - written, keys
+    written, used = write_pages(pages, staging, output_dir, _WORKER_CACHE, last)
+    return written, len(pages) - written, used
 
 
 def write_pages(
-    pages: list[Page], staging: Path, output_dir: Path, cache: Cache | None
-) -> tuple[int, list[str]]:
+    pages: list[Page],
+    staging: Path,
+    output_dir: Path,
+    cache: Cache | None,
+    last: manifest.Manifest | None,
+) -> tuple[int, list[tuple[str, str]]]:
     """Write a batch of pages. A templated page whose key was seen before and whose file still
-    has the bytes it had then is linked, not rendered. Returns (files written, keys used)."""
-    keys = [p.data.key for p in pages if isinstance(p.data, Rendered)]
-    known = cache.get_many(keys) if cache else {}
+    has the bytes it had then is linked, not rendered. Returns (files written, (path, key) of
+    each templated page)."""
+    used = [(p.path, p.data.key) for p in pages if isinstance(p.data, Rendered)]
+    known = cache.get_many(key for _, key in used) if cache else {}
     fresh: list[tuple[str, str]] = []
     written = 0
     for page in pages:
         payload = page.data
         if isinstance(payload, Rendered):
             digest = known.get(payload.key)
-            if digest and link_if_unchanged(staging, output_dir, page.path, digest):
+            stat = last.unchanged_stat(page.path, payload.key) if last else None
+            if digest and link_if_unchanged(staging, output_dir, page.path, digest, stat):
                 continue
             key, payload = payload.key, payload.make()
             fresh.append((key, hashlib.sha256(payload).hexdigest()))
         written += write_file(staging, output_dir, page.path, payload)
     if cache and fresh:
         cache.put_many(fresh)
-    return written, keys
+    return written, used
 
 
 def _render(
@@ -208,21 +214,26 @@ def _render(
     writer: SiteWriter,
     jobs: int,
     cache: Cache | None,
+    last: manifest.Manifest | None,
     progress: Progress,
-) -> int:
+) -> tuple[int, dict[str, str]]:
     """Render and write every page. Article pages go to `jobs` forked processes in chunks while
-    this process does the lists; small sites stay in one process. Returns the page count."""
+    this process does the lists; small sites stay in one process. Returns the page count and
+    the key of every templated page by path."""
     global _RENDERING
     total = len(data.archive.articles)
     parallel = jobs > 1 and total >= 2 * RENDER_CHUNK and sys.platform != "win32"
     count = 0
+
+    page_keys: dict[str, str] = {}
 
     def write_all(pages: Iterator[Page]) -> None:
         nonlocal count
         for batch in _batches(pages, RENDER_CHUNK):
             for page in batch:
                 writer.claim(page.path)
-            written, _ = write_pages(batch, writer.staging, writer.output_dir, cache)
+            written, used = write_pages(batch, writer.staging, writer.output_dir, cache, last)
+            page_keys.update(used)
             writer.add_counts(written, len(batch) - written)
             count += len(batch)
             if not parallel:
@@ -230,23 +241,25 @@ def _render(
 
     if not parallel:
         write_all(render_site(data, theme))
-        return count
-    _RENDERING = (data, writer.staging, writer.output_dir, cache.folder if cache else None)
+        return count, page_keys
+    folder = cache.folder if cache else None
+    _RENDERING = (data, writer.staging, writer.output_dir, folder, last)
     try:
         chunks = [(i, min(i + RENDER_CHUNK, total)) for i in range(0, total, RENDER_CHUNK)]
         with multiprocessing.get_context("fork").Pool(jobs) as pool:
             results = pool.imap_unordered(_render_chunk, chunks)
             write_all(render_site(data, theme, articles=False))
             done = 0
-            for written, unchanged, keys in results:
+            for written, unchanged, used in results:
                 writer.add_counts(written, unchanged)
+                page_keys.update(used)
                 if cache:
-                    cache.touched.update(keys)
+                    cache.touched.update(key for _, key in used)
                 done += written + unchanged
                 progress("render", done, total)
     finally:
         _RENDERING = None
-    return count + total
+    return count + total, page_keys
 
 
 def _batches(pages: Iterator[Page], size: int) -> Iterator[list[Page]]:
@@ -337,7 +350,7 @@ def _build(
     try:
         with _timed(report, "render"):
             data = prepare(archive, config, theme, urls, fingerprint=CODE + look)
-            report.pages = _render(data, theme, writer, jobs, cache, progress)
+            report.pages, page_keys = _render(data, theme, writer, jobs, cache, last, progress)
         if searching:
             with _timed(report, "search"):
                 report.searchable = index_site(writer.staging, config.language).pages
@@ -352,10 +365,8 @@ def _build(
     if cache:
         counts = {name: getattr(report, name) for name in _COUNTS}
         after_read = [asdict(p) for p in url_problems]
-        manifest.save(
-            cache_dir,
-            manifest.Manifest(inputs, manifest.snapshot(config.output_dir), counts, after_read),
-        )
+        files = manifest.snapshot(config.output_dir)
+        manifest.save(cache_dir, manifest.Manifest(inputs, files, counts, after_read, page_keys))
     return report
 
 

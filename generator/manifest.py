@@ -12,7 +12,7 @@ import contextlib
 import hashlib
 import json
 import os
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +33,12 @@ class Manifest:
     """The build report's counts (articles, stories, drafts, pages, searchable)."""
     problems: list[dict[str, Any]]
     """Problems found after reading (e.g. two files claiming one URL), to report again."""
+    keys: dict[str, str] = field(default_factory=dict)
+    """Output file -> the page key it was rendered from (see render.site.Rendered)."""
+
+    def unchanged_stat(self, relative: str, key: str) -> list[int] | None:
+        """The file's stat at the last build if it was made from this same key, else None."""
+        return self.files.get(relative) if self.keys.get(relative) == key else None
 
     def problem_objects(self) -> list[Problem]:
         return [Problem(**p) for p in self.problems]
@@ -76,7 +82,9 @@ def snapshot(output_dir: Path) -> Snapshot:
 def load(cache_dir: Path) -> Manifest | None:
     try:
         raw = json.loads((cache_dir / MANIFEST_FILE).read_text(encoding="utf-8"))
-        return Manifest(raw["inputs"], raw["files"], raw["counts"], raw["problems"])
+        return Manifest(
+            raw["inputs"], raw["files"], raw["counts"], raw["problems"], raw.get("keys", {})
+        )
     except (OSError, ValueError, KeyError, TypeError):
         return None
 

@@ -10,7 +10,7 @@ import os
 import shutil
 from collections.abc import Iterable
 from dataclasses import dataclass
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
 from .errors import OutputError
 
@@ -59,10 +59,10 @@ def check_output_dir(output_dir: Path, protected: Iterable[Path]) -> None:
 
 def safe_join(root: Path, relative: str) -> Path:
     """root/relative, refusing any path that would leave root."""
-    parts = PurePosixPath(relative).parts
-    if not parts or any(p in ("..", "") for p in parts) or PurePosixPath(relative).is_absolute():
+    parts = relative.split("/")
+    if relative.startswith("/") or any(p in ("", ".", "..") or "\0" in p for p in parts):
         raise OutputError(f"refusing to write {relative!r}: it would leave the output folder")
-    return root.joinpath(*parts)
+    return root.joinpath(relative)
 
 
 def write_file(staging: Path, output_dir: Path, relative: str, data: bytes) -> bool:
@@ -82,12 +82,16 @@ def write_file(staging: Path, output_dir: Path, relative: str, data: bytes) -> b
     return True
 
 
-def link_if_unchanged(staging: Path, output_dir: Path, relative: str, digest: str) -> bool:
-    """Hard-link the current site's file into the staging folder if its SHA-256 is `digest`
-    (the bytes the page had when its inputs were last the same). False when it is not there."""
+def link_if_unchanged(
+    staging: Path, output_dir: Path, relative: str, digest: str, stat: list[int] | None = None
+) -> bool:
+    """Hard-link the current site's file into the staging folder if it still holds the bytes
+    whose SHA-256 is `digest`. `stat` is [size, mtime_ns, inode] of the file when the last build
+    wrote those very bytes: if the file still has it, it is trusted without being read."""
     previous = safe_join(output_dir, relative)
     try:
-        if hashlib.sha256(previous.read_bytes()).hexdigest() != digest:
+        trusted = stat is not None and _stat_of(previous) == stat
+        if not trusted and hashlib.sha256(previous.read_bytes()).hexdigest() != digest:
             return False
         target = safe_join(staging, relative)
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -95,6 +99,11 @@ def link_if_unchanged(staging: Path, output_dir: Path, relative: str, digest: st
     except OSError:
         return False
     return True
+
+
+def _stat_of(path: Path) -> list[int]:
+    now = path.stat()
+    return [now.st_size, now.st_mtime_ns, now.st_ino]
 
 
 class SiteWriter:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import functools
 import json
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import jinja2
@@ -65,6 +65,8 @@ class SiteData:
     env: jinja2.Environment
     fingerprint: str
     """Digest of the theme, Broadsheet's code and the site settings: part of every page key."""
+    summaries: dict[str, Summary] = field(default_factory=dict)
+    """Summaries made so far, by article id (a memo, not part of the site's data)."""
 
     def href(self, path: str) -> str:
         return href(self.config, path)
@@ -79,6 +81,13 @@ class SiteData:
         return Link(name, self.href(f"/publications/{slugify(name)}/")) if slugify(name) else None
 
     def summary(self, article_id: str) -> Summary:
+        """An article as lists show it; made once, as it appears on many list pages."""
+        made = self.summaries.get(article_id)
+        if made is None:
+            made = self.summaries[article_id] = self._summary(article_id)
+        return made
+
+    def _summary(self, article_id: str) -> Summary:
         article = self.by_id[article_id]
         story = self.story_by_id.get(self.archive.story_of.get(article_id, ""))
         return summary(
