@@ -500,7 +500,7 @@ def canonical_word_chunk_bytes(payload: bytes, renumber: np.ndarray) -> bytes:
         raise ValueError("unexpected shape of word index: rows are not [word, pages, variants]")
     postings = _posting_chains(items, head)
     variants = postings.list_end[is_word]  # a word row's last item: its variant rows' list
-    if variants.max() >= count or not (heads[variants] >> 5 == 4).all():
+    if variants.max(initial=0) >= count or not (heads[variants] >> 5 == 4).all():
         raise ValueError("unexpected shape of word index: a word row without its variants")
     # The rows follow one another to the end, as many word rows as the outer list says, and
     # each word's variants list holds the variant rows that follow it. With the postings'

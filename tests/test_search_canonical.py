@@ -14,9 +14,15 @@ import threading
 from collections.abc import Iterator
 from pathlib import Path
 
+import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from generator.errors import SearchIndexError
 from generator.search_canonical import (
+    canonical_word_chunk,
+    canonical_word_chunk_bytes,
     canonicalise_bundle,
     cbor_decode,
     cbor_encode,
@@ -95,7 +101,7 @@ def test_cbor_round_trip_reproduces_pagefinds_bytes(tmp_path: Path) -> None:
 
 def test_data_files_are_gzipped_with_pagefinds_header_and_no_timestamp() -> None:
     packed = write_data_file(cbor_encode(["tag", [["a", [0, 1]]]]))
-    assert packed[:10] == b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x02\xff"
+    assert packed[:10] == b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\xff"  # XFL 0: level 5
     assert cbor_decode(read_data_file(packed)) == ["tag", [["a", [0, 1]]]]
 
 
@@ -107,6 +113,98 @@ def test_cbor_codec_refuses_what_pagefind_never_writes() -> None:
     assert cbor_decode(cbor_encode([0, 23, 24, 255, 256, 65536, 2**32, -1, -25, -300, "é"])) == [
         0, 23, 24, 255, 256, 65536, 2**32, -1, -25, -300, "é"
     ]  # fmt: skip
+
+
+# --- the word index, rebuilt on its bytes -------------------------------------------------------
+
+
+def rebuilt_both_ways(chunk: list, renumber: list[int]) -> tuple[bytes, bytes]:
+    """The chunk canonicalised on its bytes, and by decoding, rewriting and encoding."""
+    fast = canonical_word_chunk_bytes(cbor_encode(chunk), np.array(renumber, dtype=np.int64))
+    return fast, cbor_encode(canonical_word_chunk(chunk, dict(enumerate(renumber))))
+
+
+def test_word_chunks_of_a_real_bundle_are_rebuilt_as_decoding_would(tmp_path: Path) -> None:
+    index_in_new_process(write_site(tmp_path / "site"), tmp_path / "bundle")
+    chunks = list((tmp_path / "bundle" / "index").glob("*.pf_index"))
+    assert chunks
+    for path in chunks:
+        chunk = cbor_decode(read_data_file(path.read_bytes()))
+        for renumber in (
+            [0, 1, 2, 3, 4, 5, 6, 7],
+            [7, 6, 5, 4, 3, 2, 1, 0],
+            [3, 0, 6, 1, 7, 2, 4, 5],
+        ):
+            fast, decoded = rebuilt_both_ways(chunk, renumber)
+            assert fast == decoded, path.name
+
+
+@st.composite
+def word_chunks(draw: st.DrawFn) -> tuple[list, list[int]]:
+    """A word index chunk in Pagefind's layout, with page numbers and positions of every CBOR
+    width, diacritic variants in any order, and a renumbering of its pages."""
+    pages = draw(st.sampled_from([3, 30, 300, 70_000]))
+    integers = st.integers(-(2**33), 2**33) | st.integers(-30, 300)
+
+    def postings() -> list:
+        numbers = sorted(draw(st.sets(st.integers(0, pages - 1), max_size=12)))
+        deltas = [b - a for a, b in zip([0, *numbers], numbers, strict=False)]
+        return [
+            [d, draw(st.lists(integers, max_size=6)), draw(st.lists(integers, max_size=2))]
+            for d in deltas
+        ]
+
+    words = []
+    for word in sorted(draw(st.sets(st.text("abcé", min_size=1, max_size=30), max_size=8))):
+        forms = draw(st.lists(st.text("aeé", min_size=1, max_size=4), max_size=3))
+        words.append([word, postings(), [[form, postings()] for form in forms]])
+    seed = draw(st.integers(0, 2**32 - 1))
+    return [words], np.random.default_rng(seed).permutation(pages).tolist()
+
+
+@settings(max_examples=150, deadline=None)
+@given(word_chunks())
+def test_word_chunks_are_rebuilt_on_their_bytes_as_decoding_would(case: tuple) -> None:
+    chunk, renumber = case
+    fast, decoded = rebuilt_both_ways(chunk, renumber)
+    assert fast == decoded
+
+
+def test_items_that_never_fall_in_step_are_found_by_the_exact_search() -> None:
+    """Positions of 24 encode as 18 18: read from the odd bytes, 18 18 18 ... never ends."""
+    chunk = [[["tide", [[5, [24] * 300, []], [2, [24] * 3, [24]]], [["tidé", [[1, [], []]]]]]]]
+    fast, decoded = rebuilt_both_ways(chunk, [7, 6, 5, 4, 3, 2, 1, 0])
+    assert fast == decoded
+
+
+@pytest.mark.parametrize(
+    ("payload", "message"),
+    [
+        (b"\x81\xa0", "unsupported CBOR head 0xa0"),  # a map
+        (b"\x81\x9f\xff", "unsupported CBOR head 0x9f"),  # indefinite length
+        (cbor_encode([[["a", [[0, [], []]], []]]]).replace(b"\x80\x80", b"\x80\x98\x00"), "longer"),
+        (cbor_encode([[["a", [[0, [], [], []]], []]]]), "unexpected shape"),  # a 4th field
+        (cbor_encode([[["a", [[0, [["x"]], []]], []]]]), "unexpected shape"),  # not integers
+        (cbor_encode([[["a", [[0, [], []]]]]]), "unexpected shape"),  # no variants
+        (cbor_encode([[["a", [[9, [], []]], []]]]), "page 9 of 3"),
+        (cbor_encode([[["a", [[1, [], []], [0, [], []]], []]]]), "twice"),
+        (cbor_encode([[["abc", [], []]]])[:-4], "end at byte 7 of 5"),  # cut short
+        (cbor_encode([[["abc", [], []]]])[:-1], "unexpected shape"),  # an item missing
+    ],
+)
+def test_word_chunks_of_another_layout_are_refused(payload: bytes, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        canonical_word_chunk_bytes(payload, np.arange(3))
+
+
+def test_a_bundle_of_another_layout_is_refused_with_what_to_do(tmp_path: Path) -> None:
+    bundle = tmp_path / "bundle"
+    index_in_new_process(write_site(tmp_path / "site"), bundle)
+    chunk = next((bundle / "index").glob("*.pf_index"))
+    chunk.write_bytes(write_data_file(cbor_encode([[["a", [[0, [], [], 1]], []]]])))
+    with pytest.raises(SearchIndexError, match=rf"{chunk.name}: unexpected shape.*pin pagefind"):
+        canonicalise_bundle(bundle)
+    assert not list(bundle.rglob(".*.new"))
 
 
 @pytest.fixture
