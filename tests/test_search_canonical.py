@@ -170,7 +170,7 @@ def test_word_chunks_are_rebuilt_on_their_bytes_as_decoding_would(case: tuple) -
     assert fast == decoded
 
 
-def test_items_that_never_fall_in_step_are_found_by_the_exact_search() -> None:
+def test_items_that_never_fall_in_step_are_found_by_walking_them() -> None:
     """Positions of 24 encode as 18 18: read from the odd bytes, 18 18 18 ... never ends."""
     chunk = [[["tide", [[5, [24] * 300, []], [2, [24] * 3, [24]]], [["tidé", [[1, [], []]]]]]]]
     fast, decoded = rebuilt_both_ways(chunk, [7, 6, 5, 4, 3, 2, 1, 0])
