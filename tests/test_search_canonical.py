@@ -6,7 +6,6 @@ from __future__ import annotations
 import functools
 import http.server
 import os
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -285,27 +284,3 @@ SEARCH = """async ([term, filters]) => {
     for (const result of search.results) urls.push((await result.data()).url);
     return {urls: urls.sort(), filters: await pf.filters()};
 }"""
-
-
-def test_filtered_search_works_in_a_real_browser(served_site: str) -> None:
-    playwright = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
-    if not CHROMIUM.exists() or shutil.which(str(CHROMIUM)) is None:
-        pytest.skip("Debian chromium (/usr/bin/chromium) is not installed")
-    with playwright.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            page = browser.new_page()
-            page.goto(f"{served_site}/story-0/")
-            everything = page.evaluate(SEARCH, ["barrier", {}])
-            courier = page.evaluate(SEARCH, ["barrier", {"publication": "Northfield Courier"}])
-            tagged = page.evaluate(
-                SEARCH, ["barrier", {"publication": "Northfield Courier", "tag": "theatre"}]
-            )
-        finally:
-            browser.close()
-    assert everything["urls"] == [f"/story-{i}/" for i in range(8)]
-    assert courier["urls"] == ["/story-0/", "/story-3/", "/story-6/"]
-    assert tagged["urls"] == ["/story-0/", "/story-6/"]
-    assert everything["filters"]["publication"] == {
-        name: 3 if i < 2 else 2 for i, name in enumerate(PUBLICATIONS)
-    }
