@@ -3,13 +3,10 @@ whatever HashMap seed a Pagefind process draws, and it still works in a real bro
 
 from __future__ import annotations
 
-import functools
-import http.server
 import os
 import subprocess
 import sys
 import tempfile
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -242,40 +239,7 @@ def test_canonicalising_twice_changes_nothing(tmp_path: Path) -> None:
     assert bundle_bytes(tmp_path / "bundle") == once
 
 
-# --- a real browser -----------------------------------------------------------------------------
-
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-
-
-@pytest.fixture
-def served_site(tmp_path: Path) -> Iterator[str]:
-    """A canonicalised site served on 127.0.0.1 (a free port), stopped after the test."""
-    site = write_site(tmp_path / "site")
-    index_in_new_process(site, site / "pagefind")
-    canonicalise_bundle(site / "pagefind")
-    handler = functools.partial(_QuietHandler, directory=str(site))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
-
-
-class _QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, format: str, *args: object) -> None:
-        pass
-
+# --- what the browser test (tests/browser/test_search_bundle.py) asks --------------------------
 
 SEARCH = """async ([term, filters]) => {
     const pf = await import('/pagefind/pagefind.js');

@@ -3,11 +3,25 @@ of the browser tests)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
-from tests.test_search_canonical import PUBLICATIONS, SEARCH, served_site
+import pytest
 
-__all__ = ["served_site"]  # the fixture, shared with the bundle tests
+from generator.search_canonical import canonicalise_bundle
+from tests.browser.harness import serve
+from tests.test_search_canonical import PUBLICATIONS, SEARCH, index_in_new_process, write_site
+
+
+@pytest.fixture
+def served_site(tmp_path: Path) -> Iterator[str]:
+    """A canonicalised site served on 127.0.0.1 (a free port), stopped after the test."""
+    site = write_site(tmp_path / "site")
+    index_in_new_process(site, site / "pagefind")
+    canonicalise_bundle(site / "pagefind")
+    with serve(site) as origin:
+        yield origin
 
 
 def test_filtered_search_works_in_a_real_browser(served_site: str, chromium: Any) -> None:
