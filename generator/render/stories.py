@@ -53,20 +53,6 @@ class StoryView:
     timemap_json: str
 
 
-@dataclass(frozen=True, slots=True)
-class Segment:
-    op: str
-    """"equal", "insert" or "delete"."""
-    text: str
-
-
-@dataclass(frozen=True, slots=True)
-class ParagraphView:
-    kind: str
-    """"same", "added", "removed", "moved" or "changed"."""
-    segments: tuple[Segment, ...]
-
-
 def story_path(story: Story) -> str:
     return f"/stories/{slugify(story.id.replace('/', '-'), max_length=120)}/"
 
@@ -144,8 +130,8 @@ def story_pages(data: SiteData) -> Iterator[Page]:
                     old=view.versions[old - 1],
                     new=view.versions[new - 1],
                     summary=result.summary,
-                    title_segments=_segments(result.title_segments),
-                    paragraphs=tuple(_paragraph(p) for p in result.paragraphs),
+                    title_segments=result.title_segments,
+                    paragraphs=result.paragraphs,
                 ),
             )
         view = StoryView(**{**_fields(view), "diffs": tuple(summaries)})
@@ -167,16 +153,6 @@ def story_pages(data: SiteData) -> Iterator[Page]:
 
 def _fields(view: StoryView) -> dict[str, Any]:
     return {name: getattr(view, name) for name in StoryView.__slots__}
-
-
-def _segments(segments: Any) -> tuple[Segment, ...]:
-    return tuple(Segment(s.op, s.text) for s in segments)
-
-
-def _paragraph(entry: Any) -> ParagraphView:
-    if entry.kind == "changed":
-        return ParagraphView("changed", _segments(entry.segments))
-    return ParagraphView(entry.kind, (Segment("equal", entry.text),))
 
 
 def _http_date(when: When) -> str:
