@@ -114,15 +114,15 @@ def read_all(
             results[index] = cached[key]
     done = len(sources) - len(misses)
     progress("read", done, len(sources))
-    fresh: list[tuple[str, ReadResult]] = []
     for batch in _parse_batches(misses, config, jobs):
-        for (index, _, _, key), result in batch:
+        for (index, _, _, _), result in batch:
             results[index] = result
-            fresh.append((key, result))
+        if cache:  # stored batch by batch: 100,000 pickles at once would double peak memory
+            cache.put_many((key, result) for (_, _, _, key), result in batch)
         done += len(batch)
         progress("read", done, len(sources))
-    if cache and fresh:
-        cache.put_many(fresh)
+    keys = {index: key for index, _, _, key in pending}
+    del misses, pending  # the files' bytes: no longer needed
     articles: list[Article] = []
     problems: list[Problem] = []
     for result in results:
@@ -130,7 +130,6 @@ def read_all(
         problems.extend(result.problems)
         if result.article is not None:
             articles.append(result.article)
-    keys = {index: key for index, _, _, key in pending}
     read = manifest.digest(
         *(keys.get(i) or repr(results[i]) for i in range(len(sources)))  # unreadable: its problem
     )
