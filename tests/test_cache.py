@@ -114,7 +114,8 @@ def test_a_changed_article_template_rerenders_every_article(site_root: Path) -> 
     build_site(site_root)
     (site_root / "templates").mkdir()
     (site_root / "templates" / "article.html").write_text(
-        "{% extends 'base.html' %}{% block main %}<h1>{{ article.title }}</h1>Reprinted{% endblock %}"
+        "{% extends 'base.html' %}"
+        "{% block main %}<h1>{{ article.title }}</h1>Reprinted{% endblock %}"
     )
     site = build_site(site_root)
     assert "Reprinted" in site.article_page("news/lighthouse")
