@@ -369,6 +369,9 @@ def _build(
     return report
 
 
+FEATURES_BATCH = 2_000
+
+
 def cached_features(
     articles: list[Article], config: SiteConfig, cache: Cache | None
 ) -> dict[str, ArticleFeatures]:
@@ -381,9 +384,12 @@ def cached_features(
     keys = [entry_key("features", CODE, features_key(a, size)) for a in published]
     known = cache.get_many(keys)
     missing = [(a, key) for a, key in zip(published, keys, strict=True) if key not in known]
-    fresh = compute_features([a for a, _ in missing], size)
-    cache.put_many((key, value) for (_, key), value in zip(missing, fresh, strict=True))
-    known.update((key, value) for (_, key), value in zip(missing, fresh, strict=True))
+    for start in range(0, len(missing), FEATURES_BATCH):  # batches bound the pickling's memory
+        batch = missing[start : start + FEATURES_BATCH]
+        values = compute_features([a for a, _ in batch], size)
+        fresh = list(zip((key for _, key in batch), values, strict=True))
+        cache.put_many(fresh)
+        known.update(fresh)
     return {a.id: known[key] for a, key in zip(published, keys, strict=True)}
 
 
