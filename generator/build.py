@@ -362,10 +362,12 @@ def _build(
         raise
     report.written, report.unchanged = stats.written, stats.unchanged
     if cache:
+        started = time.perf_counter()
         counts = {name: getattr(report, name) for name in _COUNTS}
         after_read = [asdict(p) for p in url_problems]
         files = manifest.snapshot(config.output_dir)
         manifest.save(cache_dir, manifest.Manifest(inputs, files, counts, after_read, page_keys))
+        report.timings["manifest"] = time.perf_counter() - started
     return report
 
 

@@ -66,16 +66,18 @@ def folder_digest(*folders: Path) -> str:
 
 
 def snapshot(output_dir: Path) -> Snapshot:
+    """Every file under output_dir with its [size, mtime_ns, inode] (scandir: no Path objects)."""
     files: Snapshot = {}
-    for folder, _, names in os.walk(output_dir):
-        for name in names:
-            path = Path(folder, name)
-            stat = path.stat()
-            files[path.relative_to(output_dir).as_posix()] = [
-                stat.st_size,
-                stat.st_mtime_ns,
-                stat.st_ino,
-            ]
+    stack = [("", os.fspath(output_dir))]
+    while stack:
+        prefix, folder = stack.pop()
+        with os.scandir(folder) as entries:
+            for entry in entries:
+                if entry.is_dir(follow_symlinks=False):
+                    stack.append((f"{prefix}{entry.name}/", entry.path))
+                else:
+                    stat = entry.stat(follow_symlinks=False)
+                    files[prefix + entry.name] = [stat.st_size, stat.st_mtime_ns, stat.st_ino]
     return files
 
 
