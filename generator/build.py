@@ -409,10 +409,3 @@ def _unchanged(report: BuildReport, last: manifest.Manifest, strict: bool) -> Bu
         )
     report.unchanged = report.pages
     return report
-
-
-def site_relative(config: SiteConfig, path: Path) -> str:
-    try:
-        return path.resolve().relative_to(config.root).as_posix()
-    except ValueError:
-        return path.name

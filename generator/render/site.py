@@ -6,7 +6,6 @@ Pages are yielded one at a time so a 100,000-article archive never sits in memor
 from __future__ import annotations
 
 import functools
-import json
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -18,7 +17,7 @@ from ..analysis.taxonomy import Taxonomies, Term, build_taxonomies
 from ..cache import entry_key
 from ..config import SiteConfig
 from ..errors import ThemeError
-from ..model import Archive, Article, Story, when_iso, when_sort_key
+from ..model import Archive, Article, Story, when_sort_key
 from ..text import slugify
 from . import catalog, feeds, jsonld, stories
 from .theme import Theme, make_environment, static_files
@@ -378,8 +377,4 @@ def machine_pages(data: SiteData) -> Iterator[Page]:
     yield Page("catalog.json", catalog.catalog_json(data))
 
 
-def to_json(value: Any) -> bytes:
-    return (json.dumps(value, ensure_ascii=False, indent=1) + "\n").encode("utf-8")
-
-
-__all__ = ["Page", "SiteData", "prepare", "render_site", "to_json", "when_iso"]
+__all__ = ["Page", "Rendered", "SiteData", "article_page", "prepare", "render_site"]

@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import zoneinfo
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from ..config import SiteConfig
@@ -85,7 +86,7 @@ def reading_minutes(words: int) -> int:
     return max(1, math.ceil(words / WORDS_PER_MINUTE))
 
 
-def site_view(config: SiteConfig, href: callable) -> SiteView:  # type: ignore[valid-type]
+def site_view(config: SiteConfig, href: Callable[[str], str]) -> SiteView:
     nav = (
         Link("Latest", href("/")),
         Link("Archive", href("/archive/")),
