@@ -4,6 +4,7 @@ story, diff and article pages, keyboard use, screenshots and an axe-core accessi
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -108,6 +109,32 @@ def test_search_page_offers_the_four_filters(demo: ServedSite, tab: Tab) -> None
         n.strip().lower() for n in tab.page.locator(".pagefind-ui__filter-name").all_inner_texts()
     }
     assert {"publication", "author", "year", "tag"} <= names
+
+
+@pytest.mark.parametrize("held_back", [0, 1, 2, 3])
+def test_every_filter_shows_when_a_filter_chunk_loads_slowly(
+    demo: ServedSite, tab: Tab, held_back: int
+) -> None:
+    """A search opened with ?q= raced Pagefind's load of the filters: the first result counted
+    only the filter chunks loaded by then, and a filter whose chunk came late never appeared
+    (seen in CI under load). One chunk of the four is held back here; the server is real."""
+    requested: list[str] = []
+
+    def slowly(route: Any) -> None:
+        requested.append(route.request.url)
+        if len(requested) - 1 == held_back:
+            time.sleep(0.6)
+        route.continue_()
+
+    tab.page.route("**/*.pf_filter", slowly)
+    search(tab.page, demo, "barrier")
+    tab.page.wait_for_timeout(800)
+    names = {
+        n.strip().lower() for n in tab.page.locator(".pagefind-ui__filter-name").all_inner_texts()
+    }
+    assert len(requested) > held_back, requested
+    assert {"publication", "author", "year", "tag"} <= names
+    assert tab.problems() == []
 
 
 def test_story_page_lists_its_three_versions(demo: ServedSite, tab: Tab) -> None:

@@ -58,8 +58,17 @@
       if (labelInput()) { observer.disconnect(); }
     }).observe(root, { childList: true, subtree: true });
   }
+  /* Pagefind's UI keeps the filter list of whichever finishes first: its load of every filter
+     or its first search, and a search counts only the filters loaded by then. A search started
+     at once (?q=) on a slow device showed some filters and not others, so load them all first;
+     the import is the same module instance as the UI's. */
+  var filtersLoaded = import(base + "pagefind/pagefind.js")
+    .then(function (pagefind) {
+      return pagefind.options({ baseUrl: base }).then(function () { return pagefind.filters(); });
+    })
+    .catch(function () { return null; });
   var query = params.get("q");
-  if (query) { ui.triggerSearch(query); }
+  if (query) { filtersLoaded.then(function () { ui.triggerSearch(query); }); }
 
   if (select) {
     select.addEventListener("change", function () {
