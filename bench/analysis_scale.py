@@ -94,7 +94,7 @@ def run_one(size: int, dump: str | None = None, processes: int = 2) -> dict[str,
     features = dict(zip((a.id for a in articles), computed, strict=True))
     featured = time.perf_counter() - start
     start = time.perf_counter()
-    stories = group_stories(articles, VersionSettings(), features)
+    stories = group_stories(articles, VersionSettings(), features, processes)
     grouped = time.perf_counter() - start
     story_of = {v.article_id: s.id for s in stories for v in s.versions}
     start = time.perf_counter()
@@ -136,7 +136,7 @@ def _fields(version) -> tuple:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
-    parser.add_argument("--processes", type=int, default=2, help="for computing features")
+    parser.add_argument("--processes", type=int, default=2, help="for features and grouping")
     parser.add_argument("--one", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--dump", help="with --one: write stories and related links (JSON lines)")
     args = parser.parse_args()

@@ -335,7 +335,7 @@ def _build(
     manifest.forget(cache_dir)
     report.drafts = sum(1 for a in articles if a.draft)
     with _timed(report, "analyse"):
-        archive = analyse(articles, config, cached_features(articles, config, cache))
+        archive = analyse(articles, config, cached_features(articles, config, cache), jobs)
         urls, url_problems = assign_urls(archive.articles, config)
     report.problems.extend(url_problems)
     report.articles = len(archive.articles)

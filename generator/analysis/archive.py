@@ -15,11 +15,13 @@ def analyse(
     articles: Sequence[Article],
     config: SiteConfig,
     features: Mapping[str, ArticleFeatures] | None = None,
+    jobs: int = 1,
 ) -> Archive:
     """Drop drafts, order newest first, group versions into stories, find related stories.
 
     `features` (by article id, e.g. from a cache keyed by `features.cache_key`) saves
     recomputing them; missing ones are computed once here and shared by versions and related.
+    Grouping uses `jobs` processes where the archive is large enough to gain from them.
     """
     published = sorted((a for a in articles if not a.draft), key=lambda a: a.sort_key, reverse=True)
     given = dict(features or {})
@@ -27,7 +29,9 @@ def analyse(
         missing = [a for a in published if a.id not in given]
         size = config.versions.shingle_size
         given.update(zip((a.id for a in missing), compute_features(missing, size), strict=True))
-    stories = group_stories(published, config.versions, given) if config.versions.enabled else []
+    stories = (
+        group_stories(published, config.versions, given, jobs) if config.versions.enabled else []
+    )
     story_of = {v.article_id: s.id for s in stories for v in s.versions}
     related = (
         find_related(published, story_of, config.related, given) if config.related.enabled else {}

@@ -17,6 +17,8 @@ Three steps, so that 100,000 articles take seconds and not hours:
 from __future__ import annotations
 
 import datetime as dt
+import multiprocessing
+import sys
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -56,13 +58,15 @@ def group_stories(
     articles: Sequence[Article],
     settings: VersionSettings,
     features: Mapping[str, ArticleFeatures] | None = None,
+    jobs: int = 1,
 ) -> list[Story]:
     """Stories with two or more versions (plus any forced by front matter `story`), ordered by id.
 
     Articles sharing a front-matter `story` key are one story whatever their text; articles with
     different keys are never joined; `standalone` articles are never grouped. A forced key held by
     a single article, with no other version found, makes no story. `features` (by article id,
-    made with this shingle size) saves computing them; missing ones are computed here.
+    made with this shingle size) saves computing them; missing ones are computed here. The
+    precise test runs on `jobs` processes when there are many candidate pairs.
     """
     ordered = sorted({a.id: a for a in articles if not a.standalone}.values(), key=lambda a: a.id)
     if not ordered:
@@ -72,8 +76,8 @@ def group_stories(
     pairs = candidate_pairs(prints, settings)
     pairs = pairs[_dates_close_all(ordered, pairs, settings.max_days_apart)]
     pairs = pairs[_enough_shared(prints, pairs, settings)]
-    for i, j in pairs.tolist():
-        match = compare(prints[i], prints[j], settings.paragraph_similarity)
+    matches = compare_pairs(prints, pairs, settings.paragraph_similarity, jobs)
+    for (i, j), match in zip(pairs.tolist(), matches, strict=True):
         if is_version(match, settings):
             finder.add_link(i, j, match)
     members = finder.groups()
@@ -178,6 +182,45 @@ def candidate_pairs(prints: Sequence[Fingerprint], settings: VersionSettings) ->
     smaller = np.minimum(sizes[left], sizes[right])
     keep = shared >= np.maximum(1, settings.candidate_threshold * smaller)
     return np.stack([left[keep], right[keep]], axis=1)
+
+
+#: Fewer candidate pairs than this are compared in-process: forking would cost more.
+_PARALLEL_PAIRS = 20_000
+_inherited: tuple[Sequence[Fingerprint], float] | None = None
+"""The fingerprints and similarity that forked workers of `compare_pairs` read (not pickled)."""
+
+
+def compare_pairs(
+    prints: Sequence[Fingerprint], pairs: np.ndarray, paragraph_similarity: float, jobs: int = 1
+) -> list[Match]:
+    """`compare` for every pair (rows of `pairs`), on `jobs` forked processes when there are many:
+    it is pure, and the workers inherit the fingerprints instead of receiving them."""
+    if jobs <= 1 or len(pairs) < _PARALLEL_PAIRS or sys.platform == "win32":
+        return [compare(prints[i], prints[j], paragraph_similarity) for i, j in pairs.tolist()]
+    global _inherited
+    _inherited = (prints, paragraph_similarity)
+    try:
+        with multiprocessing.get_context("fork").Pool(jobs) as pool:
+            done = pool.map(_compare_chunk, np.array_split(pairs, jobs * 4))
+    finally:
+        _inherited = None
+    return [Match(*fields) for chunk in done for fields in zip(*chunk, strict=True)]
+
+
+def _compare_chunk(
+    pairs: np.ndarray,
+) -> tuple[list[float], list[float], list[int], list[float], list[bool]]:
+    """A worker's share of `compare_pairs`, returned as columns (cheap to send back)."""
+    assert _inherited is not None
+    prints, similarity = _inherited
+    matches = [compare(prints[i], prints[j], similarity) for i, j in pairs.tolist()]
+    return (
+        [m.shorter for m in matches],
+        [m.longer for m in matches],
+        [m.shared for m in matches],
+        [m.containment for m in matches],
+        [m.numbers_agree for m in matches],
+    )
 
 
 def compare(a: Fingerprint, b: Fingerprint, paragraph_similarity: float) -> Match:

@@ -8,6 +8,7 @@ import random
 
 import pytest
 
+from generator.analysis import versions
 from generator.analysis.versions import group_stories
 from generator.config import VersionSettings
 from tests.analysis.clippings import clipping_paths, read_clipping
@@ -145,3 +146,21 @@ def test_grouping_is_the_same_for_shuffled_input():
         shuffled = articles[:]
         random.Random(seed).shuffle(shuffled)
         assert group_stories(shuffled, SETTINGS) == expected
+
+
+def test_grouping_on_two_processes_finds_the_same_stories(monkeypatch: pytest.MonkeyPatch):
+    """Large archives compare candidate pairs on forked workers: the stories must not change."""
+    rng = random.Random(7)
+    vocabulary = " ".join(PARAGRAPHS).split()
+    articles = []
+    for family in range(12):
+        paragraphs = [" ".join(rng.choices(vocabulary, k=40)) + "." for _ in range(6)]
+        for version in range(3):
+            kept = tuple(paragraphs[: 4 + version])
+            articles.append(
+                make_article(f"f{family}-{version}", f"Family {family}", kept, date=None)
+            )
+    alone = group_stories(articles, SETTINGS)
+    monkeypatch.setattr(versions, "_PARALLEL_PAIRS", 1)
+    assert group_stories(articles, SETTINGS, jobs=2) == alone
+    assert len(alone) == 12
