@@ -15,15 +15,17 @@ from pathlib import Path
 
 from . import manifest
 from .analysis.archive import analyse
+from .analysis.diff import VersionDiff, diff_versions
 from .analysis.features import ArticleFeatures, compute_features
 from .analysis.features import cache_key as features_key
 from .cache import CACHE_DIR, Cache, code_fingerprint, entry_key
 from .config import SiteConfig
 from .errors import ContentError, Problem
-from .model import Article
+from .model import Archive, Article
 from .output import SiteWriter, check_output_dir, link_if_unchanged, write_file
 from .readers import ReadResult, find_sources, load_source, parse_bytes
 from .render.site import Page, Rendered, SiteData, article_page, prepare, render_site
+from .render.stories import diff_pairs
 from .render.theme import Theme, find_theme
 from .render.urls import assign_urls
 from .search import index_site
@@ -348,7 +350,8 @@ def _build(
     writer = SiteWriter(config.output_dir)
     try:
         with _timed(report, "render"):
-            data = prepare(archive, config, theme, urls, fingerprint=CODE + look)
+            diffs = cached_diffs(archive, cache)
+            data = prepare(archive, config, theme, urls, CODE + look, diffs)
             report.pages, page_keys = _render(data, theme, writer, jobs, cache, last, progress)
         if searching:
             with _timed(report, "search"):
@@ -393,6 +396,36 @@ def cached_features(
         cache.put_many(fresh)
         known.update(fresh)
     return {a.id: known[key] for a, key in zip(published, keys, strict=True)}
+
+
+def cached_diffs(archive: Archive, cache: Cache | None) -> dict[tuple[str, str], VersionDiff]:
+    """The diffs the story pages show, by (old, new) article id: from the cache where both texts
+    are unchanged, made (and cached) for the rest. An edit rebuild then diffs only its story."""
+    if not cache:
+        return {}
+    by_id = {a.id: a for a in archive.articles}
+    pairs = sorted(
+        {
+            (story.versions[old - 1].article_id, story.versions[new - 1].article_id)
+            for story in archive.stories
+            for old, new in diff_pairs(story)
+        }
+    )
+    keys = [entry_key("diff", CODE, _diff_input(by_id[a]), _diff_input(by_id[b])) for a, b in pairs]
+    known = cache.get_many(keys)
+    fresh = [
+        (key, diff_versions(by_id[a], by_id[b]))
+        for (a, b), key in zip(pairs, keys, strict=True)
+        if key not in known
+    ]
+    cache.put_many(fresh)
+    known.update(fresh)
+    return {pair: known[key] for pair, key in zip(pairs, keys, strict=True)}
+
+
+def _diff_input(article: Article) -> str:
+    """What a diff reads of an article."""
+    return repr((article.title, article.paragraphs))
 
 
 _COUNTS = ("articles", "drafts", "stories", "pages", "searchable")

@@ -8,6 +8,9 @@ import ctypes.util
 import hashlib
 import os
 import shutil
+import subprocess
+import sys
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,14 +38,65 @@ def retired_folder(output_dir: Path) -> Path:
     return output_dir.with_name(f".{output_dir.name}.previous")
 
 
+def discarded_folder(output_dir: Path) -> Path:
+    """Where a replaced site waits to be deleted (a new name each time)."""
+    return output_dir.with_name(f".{output_dir.name}.discarded-{time.time_ns()}")
+
+
+#: Sites of more files than this are deleted by a detached process once replaced.
+_DISCARD_IN_BACKGROUND = 2000
+
+
 def recover(output_dir: Path) -> None:
-    """Undo what a killed build left: a half-built staging folder, or a swap cut in the middle."""
+    """Undo what a killed build left: a half-built staging folder, or a swap cut in the middle;
+    and finish deleting replaced sites that a detached process did not get to."""
     retired = retired_folder(output_dir)
     if retired.exists() and not output_dir.exists():
         retired.rename(output_dir)
     for leftover in (staging_folder(output_dir), retired):
         if leftover.exists():
             shutil.rmtree(leftover)
+    for discarded in output_dir.parent.glob(f".{output_dir.name}.discarded-*"):
+        _delete_detached(discarded)
+
+
+def discard(folder: Path, output_dir: Path, files: int) -> None:
+    """Delete a replaced site. A large one is renamed aside and deleted by a detached process:
+    removing 20,000 folders takes seconds, and the new site is already in place."""
+    if files <= _DISCARD_IN_BACKGROUND:
+        shutil.rmtree(folder, ignore_errors=True)
+        return
+    aside = discarded_folder(output_dir)
+    try:
+        folder.rename(aside)
+    except OSError:
+        shutil.rmtree(folder, ignore_errors=True)
+        return
+    _delete_detached(aside)
+
+
+_deleting: list[subprocess.Popen[bytes]] = []
+"""Deletions still running, kept so that finished ones are reaped (serve runs for hours)."""
+
+
+def _delete_detached(folder: Path) -> None:
+    """rm -r in a process of its own session: it finishes even after this one exits."""
+    _deleting[:] = [p for p in _deleting if p.poll() is None]
+    try:
+        process = subprocess.Popen(
+            [sys.executable, "-c", _DELETE, str(folder)],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+    except OSError:
+        shutil.rmtree(folder, ignore_errors=True)
+        return
+    _deleting.append(process)
+
+
+_DELETE = "import shutil, sys; shutil.rmtree(sys.argv[1], ignore_errors=True)"
 
 
 def check_output_dir(output_dir: Path, protected: Iterable[Path]) -> None:
@@ -152,14 +206,15 @@ class SiteWriter:
 
     def commit(self) -> WriteStats:
         """Swap the finished site in: atomically where the OS allows, else by two quick renames."""
+        files = self.written + self.unchanged
         if self.output_dir.exists():
             if _exchange(self.staging, self.output_dir):
-                shutil.rmtree(self.staging, ignore_errors=True)  # now holds the old site
+                discard(self.staging, self.output_dir, files)  # now holds the old site
             else:
                 retired = retired_folder(self.output_dir)
                 self.output_dir.rename(retired)
                 self.staging.rename(self.output_dir)
-                shutil.rmtree(retired, ignore_errors=True)
+                discard(retired, self.output_dir, files)
         else:
             self.staging.rename(self.output_dir)
         return WriteStats(self.written, self.unchanged)

@@ -1,10 +1,18 @@
 import os
+import time
 from pathlib import Path
 
 import pytest
 
+from generator import output
 from generator.errors import OutputError
-from generator.output import SiteWriter, recover, retired_folder, staging_folder
+from generator.output import (
+    SiteWriter,
+    discarded_folder,
+    recover,
+    retired_folder,
+    staging_folder,
+)
 
 
 def build_site(out: Path, pages: dict[str, bytes]) -> SiteWriter:
@@ -67,3 +75,35 @@ def test_no_path_escapes_the_output_folder(tmp_path: Path, path: str) -> None:
         writer.write(path, b"x")
     writer.abandon()
     assert not (tmp_path / "escape.html").exists()
+
+
+def _siblings(out: Path) -> list[str]:
+    return sorted(p.name for p in out.parent.iterdir() if p.name != out.name)
+
+
+def test_a_large_replaced_site_is_deleted_after_the_new_one_is_in_place(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A big old tree is removed by a detached process, so the build does not wait for it."""
+    monkeypatch.setattr(output, "_DISCARD_IN_BACKGROUND", 1)
+    out = tmp_path / "public"
+    build_site(out, {f"page-{i}/index.html": b"old" for i in range(50)})
+    build_site(out, {"index.html": b"new", "page-1/index.html": b"old"})
+    assert sorted(p.name for p in out.iterdir()) == ["index.html", "page-1"]
+    deadline = time.monotonic() + 20
+    while _siblings(out) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert _siblings(out) == []
+
+
+def test_a_replaced_site_left_behind_is_deleted_by_the_next_build(tmp_path: Path) -> None:
+    out = tmp_path / "public"
+    build_site(out, {"index.html": b"one"})
+    left = discarded_folder(out)
+    (left / "old").mkdir(parents=True)
+    build_site(out, {"index.html": b"two"})
+    deadline = time.monotonic() + 20
+    while left.exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not left.exists()
+    assert (out / "index.html").read_bytes() == b"two"

@@ -6,13 +6,14 @@ Pages are yielded one at a time so a 100,000-article archive never sits in memor
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import jinja2
 from markupsafe import Markup
 
+from ..analysis.diff import VersionDiff, diff_versions
 from ..analysis.taxonomy import Taxonomies, Term, build_taxonomies
 from ..cache import entry_key
 from ..config import SiteConfig
@@ -66,6 +67,15 @@ class SiteData:
     """Digest of the theme, Broadsheet's code and the site settings: part of every page key."""
     summaries: dict[str, Summary] = field(default_factory=dict)
     """Summaries made so far, by article id (a memo, not part of the site's data)."""
+    diffs: dict[tuple[str, str], VersionDiff] = field(default_factory=dict)
+    """Diffs between versions, by (old, new) article id, made earlier (e.g. by a cache); the
+    rest are made as the story pages need them."""
+
+    def diff(self, old: Article, new: Article) -> VersionDiff:
+        made = self.diffs.get((old.id, new.id))
+        if made is None:
+            made = self.diffs[old.id, new.id] = diff_versions(old, new)
+        return made
 
     def href(self, path: str) -> str:
         return href(self.config, path)
@@ -116,9 +126,15 @@ class SiteData:
 
 
 def prepare(
-    archive: Archive, config: SiteConfig, theme: Theme, urls: UrlMap, fingerprint: str = ""
+    archive: Archive,
+    config: SiteConfig,
+    theme: Theme,
+    urls: UrlMap,
+    fingerprint: str = "",
+    diffs: Mapping[tuple[str, str], VersionDiff] | None = None,
 ) -> SiteData:
-    """`fingerprint` names the code and theme; pages are keyed by it and by their values."""
+    """`fingerprint` names the code and theme; pages are keyed by it and by their values.
+    `diffs` are diffs between versions made earlier (see `SiteData.diffs`)."""
     site = site_view(config, lambda path: href(config, path))
     return SiteData(
         config=config,
@@ -130,6 +146,7 @@ def prepare(
         site=site,
         env=make_environment(theme),
         fingerprint=entry_key("site", fingerprint, repr(config), repr(site)),
+        diffs=dict(diffs or {}),
     )
 
 

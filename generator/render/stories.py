@@ -9,7 +9,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from ..analysis.diff import diff_versions
 from ..model import Story, When
 from ..text import slugify
 from .urls import absolute, output_file
@@ -119,7 +118,7 @@ def story_pages(data: SiteData) -> Iterator[Page]:
         for (old, new), (link, _) in zip(pairs, view.diffs, strict=True):
             old_article = data.by_id[story.versions[old - 1].article_id]
             new_article = data.by_id[story.versions[new - 1].article_id]
-            result = diff_versions(old_article, new_article)
+            result = data.diff(old_article, new_article)
             summaries.append((link, result.summary))
             yield Page(
                 output_file(diff_path(story, old, new)),
