@@ -52,6 +52,8 @@ class BuildReport:
     cache_misses: int = 0
     problems: list[Problem] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
+    peak_mb: dict[str, float] = field(default_factory=dict)
+    """Peak memory (resident, MB) of the build process by the end of each stage."""
 
     @property
     def warnings(self) -> list[Problem]:
@@ -71,6 +73,15 @@ def _timed(report: BuildReport, stage: str) -> Iterator[None]:
     start = time.perf_counter()
     yield
     report.timings[stage] = report.timings.get(stage, 0.0) + time.perf_counter() - start
+    report.peak_mb[stage] = _peak_mb()
+
+
+def _peak_mb() -> float:
+    try:
+        import resource
+    except ImportError:  # not on Windows
+        return 0.0
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 READ_CHUNK = 64

@@ -126,6 +126,9 @@ def _build(args: argparse.Namespace) -> int:
         print(str(problem), file=sys.stderr)
     if not args.quiet:
         print(_summary(report, config.output_dir, time.perf_counter() - started))
+        if args.verbose and report.peak_mb:
+            peaks = ", ".join(f"{name} {mb:,.0f} MB" for name, mb in report.peak_mb.items())
+            print(f"Peak memory of the build process by the end of each stage: {peaks}.")
     return 1 if report.errors and args.strict else 0
 
 
