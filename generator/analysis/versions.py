@@ -34,6 +34,8 @@ from .fingerprint import Fingerprint
 
 #: Candidate pairs whose shared shingles are counted in one sparse product (bounds memory).
 _PAIR_CHUNK = 65536
+#: Articles whose shared samples with all others are counted in one sparse product.
+_CANDIDATE_ROWS = 4096
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,39 +151,40 @@ def _enough_shared(
 
 
 def candidate_pairs(prints: Sequence[Fingerprint], settings: VersionSettings) -> np.ndarray:
-    """Pairs (i, j), i < j, sharing enough sampled shingles to be worth the precise test.
+    """Pairs (i, j), i < j, sharing enough sampled shingles to be worth the precise test, in
+    order.
 
     Samples shared by more than `max_shared_sample` articles are boilerplate (a sign-off, a
     recurring table) and are ignored. A pair is a candidate when its shared samples are at least
-    `candidate_threshold` of the smaller article's samples: an estimate of containment.
+    `candidate_threshold` of the smaller article's samples: an estimate of containment. Shared
+    samples are counted by a sparse product of the article x sample matrix with itself, a block
+    of rows at a time: memory grows with the pairs found, not with the copies of a text.
     """
     every = np.uint64(settings.sample_every)
-    sampled = [np.unique(p.unique[p.unique % every == 0]) for p in prints]
+    sampled = [p.unique[p.unique % every == 0] for p in prints]  # `unique` is sorted
     sizes = np.fromiter((len(s) for s in sampled), dtype=np.int64, count=len(sampled))
     if sizes.sum() == 0:
         return np.empty((0, 2), dtype=np.int64)
-    hashes = np.concatenate(sampled)
     owner = np.repeat(np.arange(len(sampled), dtype=np.int64), sizes)
-    order = np.lexsort((owner, hashes))
-    hashes, owner = hashes[order], owner[order]
-    starts = np.flatnonzero(np.r_[True, hashes[1:] != hashes[:-1]])
-    lengths = np.diff(np.r_[starts, len(hashes)])
-    keys: list[np.ndarray] = []
-    n = np.int64(len(prints))
-    for size in np.unique(lengths):
-        if size < 2 or size > settings.max_shared_sample:
-            continue
-        rows = starts[lengths == size][:, None] + np.arange(size)
-        docs = owner[rows]
-        first, second = np.triu_indices(int(size), k=1)
-        keys.append((docs[:, first] * n + docs[:, second]).ravel())
-    if not keys:
-        return np.empty((0, 2), dtype=np.int64)
-    pair_keys, shared = np.unique(np.concatenate(keys), return_counts=True)
-    left, right = pair_keys // n, pair_keys % n
-    smaller = np.minimum(sizes[left], sizes[right])
-    keep = shared >= np.maximum(1, settings.candidate_threshold * smaller)
-    return np.stack([left[keep], right[keep]], axis=1)
+    _, column, df = np.unique(np.concatenate(sampled), return_inverse=True, return_counts=True)
+    column = column.ravel()
+    useful = (df[column] >= 2) & (df[column] <= settings.max_shared_sample)
+    matrix = sparse.csr_matrix(
+        (np.ones(int(useful.sum()), dtype=np.float32), (owner[useful], column[useful])),
+        shape=(len(prints), len(df)),
+    )
+    transposed = matrix.T.tocsr()
+    found = []
+    for start in range(0, len(prints), _CANDIDATE_ROWS):
+        shared = (matrix[start : start + _CANDIDATE_ROWS] @ transposed).tocoo()
+        left, right = shared.row.astype(np.int64) + start, shared.col.astype(np.int64)
+        upper = right > left
+        left, right, count = left[upper], right[upper], shared.data[upper]
+        smaller = np.minimum(sizes[left], sizes[right])
+        keep = count >= np.maximum(1, settings.candidate_threshold * smaller)
+        found.append(np.stack([left[keep], right[keep]], axis=1))
+    pairs = np.concatenate(found)
+    return pairs[np.lexsort((pairs[:, 1], pairs[:, 0]))]
 
 
 #: Fewer candidate pairs than this are compared in-process: forking would cost more.
