@@ -9,6 +9,7 @@ import os
 import sys
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -85,6 +86,9 @@ def _peak_mb() -> float:
 
 
 READ_CHUNK = 64
+READ_THREADS = 16
+"""Files read at once. One at a time, a virtual disk served 100,000 small files at ~1 MB/s:
+reads in flight let it queue and merge them."""
 """Files handed to a worker process at a time: big enough to amortise the pipe, small enough
 to keep both cores busy to the end."""
 
@@ -111,8 +115,10 @@ def read_all(
     results: list[ReadResult | None] = [None] * len(sources)
     pending: list[tuple[int, str, bytes, str]] = []
     settings = f"{config.timezone}\0{config.content_dir.name}"
-    for index, path in enumerate(sources):
-        loaded = load_source(path, config)
+    with ThreadPoolExecutor(READ_THREADS) as readers:  # many reads in flight: disks queue them
+        loads = readers.map(functools.partial(load_source, config=config), sources)
+        loaded_all = list(loads)
+    for index, loaded in enumerate(loaded_all):
         if isinstance(loaded, ReadResult):
             results[index] = loaded
         else:
@@ -135,7 +141,7 @@ def read_all(
         done += len(batch)
         progress("read", done, len(sources))
     keys = {index: key for index, _, _, key in pending}
-    del misses, pending  # the files' bytes: no longer needed
+    del misses, pending, loaded_all  # the files' bytes: no longer needed
     articles: list[Article] = []
     problems: list[Problem] = []
     for result in results:
