@@ -34,6 +34,8 @@ from .fingerprint import Fingerprint
 
 #: Candidate pairs whose shared shingles are counted in one sparse product (bounds memory).
 _PAIR_CHUNK = 65536
+#: Columns of the shingle matrix of `_enough_shared`: hashes are taken modulo this prime.
+_COLUMNS = np.uint64(2**31 - 1)
 #: Articles whose shared samples with all others are counted in one sparse product.
 _CANDIDATE_ROWS = 4096
 
@@ -124,28 +126,37 @@ def _enough_shared(
 ) -> np.ndarray:
     """Which pairs could pass `is_version`: every way through it needs `min_shared_shingles`
     shared shingles and a containment of two thirds of the threshold. Shared shingles are
-    counted exactly, for all pairs at once, as a row-wise product of a sparse article x shingle
-    matrix (shingles in one article only are left out: they are never shared)."""
+    counted for all pairs at once, as a row-wise product of a sparse article x shingle matrix
+    whose columns are the shingle hashes modulo a 31-bit prime: no table of every shingle is
+    built, and a rare collision can only let a pair through to the precise test, never keep
+    one out."""
     threshold = settings.containment_threshold
     if not len(pairs) or threshold < 0:
         return np.ones(len(pairs), dtype=bool)
     sizes = np.fromiter((len(p.unique) for p in prints), dtype=np.int64, count=len(prints))
-    hashes = np.concatenate([p.unique for p in prints])
-    _, column, df = np.unique(hashes, return_inverse=True, return_counts=True)
-    column = column.ravel()
-    owner = np.repeat(np.arange(len(prints)), sizes)
-    common = df[column] >= 2
-    indptr = np.r_[0, np.cumsum(np.bincount(owner[common], minlength=len(prints)))]
+    involved = np.unique(pairs)
+    row_of = np.zeros(len(prints), dtype=np.int64)
+    row_of[involved] = np.arange(len(involved))
+    columns = [np.unique((prints[i].unique % _COLUMNS).astype(np.int32)) for i in involved.tolist()]
+    lengths = np.fromiter((len(c) for c in columns), dtype=np.int64, count=len(columns))
+    # Rows sorted and without repeats (canonical): scipy's products then never allocate
+    # anything as wide as the 2**31 columns.
     matrix = sparse.csr_matrix(
-        (np.ones(int(common.sum()), dtype=np.float32), column[common], indptr),
-        shape=(len(prints), len(df)),
+        (
+            np.ones(int(lengths.sum()), dtype=np.float32),
+            np.concatenate(columns),
+            np.r_[0, np.cumsum(lengths)],
+        ),
+        shape=(len(involved), int(_COLUMNS)),
     )
+    del columns
+    pairs = row_of[pairs]
     shared = np.empty(len(pairs), dtype=np.int64)
     for start in range(0, len(pairs), _PAIR_CHUNK):
         chunk = pairs[start : start + _PAIR_CHUNK]
         product = matrix[chunk[:, 0]].multiply(matrix[chunk[:, 1]])
         shared[start : start + len(chunk)] = np.asarray(product.sum(axis=1)).ravel()
-    fewer = np.minimum(sizes[pairs[:, 0]], sizes[pairs[:, 1]])
+    fewer = np.minimum(sizes[involved][pairs[:, 0]], sizes[involved][pairs[:, 1]])
     containment = np.where(fewer > 0, shared / np.maximum(fewer, 1), 0.0)
     return (shared >= settings.min_shared_shingles) & (containment >= threshold * 2 / 3)
 
