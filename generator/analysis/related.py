@@ -94,38 +94,36 @@ def _shortlist(
     rows = np.repeat(np.arange(rough.shape[0]), counts)
     data = rough.data.copy()
     data[rough.indices == own[rows]] = 0.0
-    for row in np.flatnonzero(counts > keep).tolist():
-        lo, hi = rough.indptr[row], rough.indptr[row + 1]
-        values = data[lo:hi]
-        values[values < np.partition(values, hi - lo - keep)[hi - lo - keep]] = 0.0
+    _zero_all_but_largest(rough.indptr, data, keep)
     picked = data > 0
     return rows[picked], rough.indices[picked].astype(np.int64)
 
 
 def _strongest_postings(postings: sparse.csr_matrix, keep: int) -> sparse.csr_matrix:
     """Each term's row cut to the `keep` stories weighing it most."""
-    lengths = np.diff(postings.indptr)
-    data = postings.data.copy()
-    for row in np.flatnonzero(lengths > keep).tolist():
-        lo, hi = postings.indptr[row], postings.indptr[row + 1]
-        values = data[lo:hi]
-        cut = np.partition(values, hi - lo - keep)[hi - lo - keep]
-        values[values < cut] = 0.0
-    pruned = sparse.csr_matrix((data, postings.indices, postings.indptr), shape=postings.shape)
-    pruned.eliminate_zeros()
-    return pruned
+    return _largest_per_row(postings, keep)
 
 
 def _top_terms(matrix: sparse.csr_matrix, keep: int) -> sparse.csr_matrix:
     """Each row cut to its `keep` heaviest terms: the shortlist query, cheap at 100k articles."""
-    pruned = matrix.copy()
-    for row in range(pruned.shape[0]):
-        lo, hi = pruned.indptr[row], pruned.indptr[row + 1]
-        if hi - lo > keep:
-            values = pruned.data[lo:hi]
-            values[values < np.partition(values, hi - lo - keep)[hi - lo - keep]] = 0.0
+    return _largest_per_row(matrix, keep)
+
+
+def _largest_per_row(matrix: sparse.csr_matrix, keep: int) -> sparse.csr_matrix:
+    """A copy of `matrix` with each row cut to its `keep` largest values (ties at the cut stay)."""
+    pruned = matrix.copy()  # eliminate_zeros rewrites indices and indptr in place
+    _zero_all_but_largest(pruned.indptr, pruned.data, keep)
     pruned.eliminate_zeros()
     return pruned
+
+
+def _zero_all_but_largest(indptr: np.ndarray, data: np.ndarray, keep: int) -> None:
+    """In place: in each CSR row of `data` longer than `keep`, zero what is below its keep-th
+    largest value."""
+    for row in np.flatnonzero(np.diff(indptr) > keep).tolist():
+        lo, hi = indptr[row], indptr[row + 1]
+        values = data[lo:hi]
+        values[values < np.partition(values, hi - lo - keep)[hi - lo - keep]] = 0.0
 
 
 def tfidf_matrix(documents: Sequence[ArticleFeatures], max_df: float) -> sparse.csr_matrix:
