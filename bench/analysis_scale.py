@@ -3,8 +3,8 @@
     python bench/analysis_scale.py [--sizes 10000 100000] [--processes 2]
     python bench/analysis_scale.py --one 10000 --dump out.jsonl   # results, to diff two versions
 
-Features (fingerprints and term counts) are computed first, in batches on `--processes` worker
-processes as a build does for articles missing from its cache, and passed to both steps.
+Features (fingerprints and term counts) are computed first, on `--processes` forked processes
+as a build does for articles missing from its cache, and passed to both steps.
 
 Articles: Reuters, BBC and Wikinews stories, each followed by 1-4 derived versions (updates,
 syndicated copies, copy edits), then "remixes" (paragraphs made of sentences from random stories:
@@ -18,14 +18,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import multiprocessing
 import os
 import resource
 import subprocess
 import sys
 import time
 from collections.abc import Sequence
-from functools import partial
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -72,7 +70,7 @@ def _rss_mb() -> float:
 
 
 def run_one(size: int, dump: str | None = None, processes: int = 2) -> dict[str, float]:
-    from generator.analysis.features import compute_features
+    from generator.analysis.features import compute_features_in_parallel
     from generator.analysis.related import find_related
     from generator.analysis.versions import group_stories
     from generator.config import RelatedSettings, VersionSettings
@@ -83,14 +81,7 @@ def run_one(size: int, dump: str | None = None, processes: int = 2) -> dict[str,
     before = _rss_mb()
     start = time.perf_counter()
     shingle_size = VersionSettings().shingle_size
-    if processes > 1:
-        # As a build computes missing features: batches on worker processes.
-        batches = [articles[i : i + 2000] for i in range(0, len(articles), 2000)]
-        with multiprocessing.get_context("fork").Pool(processes) as pool:
-            done = pool.map(partial(compute_features, shingle_size=shingle_size), batches)
-        computed = [f for batch in done for f in batch]
-    else:
-        computed = compute_features(articles, shingle_size)
+    computed = compute_features_in_parallel(articles, shingle_size, processes)  # as a build
     features = dict(zip((a.id for a in articles), computed, strict=True))
     featured = time.perf_counter() - start
     start = time.perf_counter()

@@ -17,7 +17,7 @@ from pathlib import Path
 from . import manifest
 from .analysis.archive import analyse
 from .analysis.diff import VersionDiff, diff_versions
-from .analysis.features import ArticleFeatures, compute_features
+from .analysis.features import ArticleFeatures, compute_features_in_parallel
 from .analysis.features import cache_key as features_key
 from .cache import CACHE_DIR, Cache, code_fingerprint, entry_key
 from .config import SiteConfig
@@ -184,16 +184,22 @@ and the cache folder."""
 _WORKER_CACHE: Cache | None = None
 
 
+def _worker_cache(folder: Path) -> Cache:
+    """A forked worker's own connection to the cache, opened on first use."""
+    global _WORKER_CACHE
+    if _WORKER_CACHE is None:
+        _WORKER_CACHE = Cache(folder)
+    return _WORKER_CACHE
+
+
 def _render_chunk(bounds: tuple[int, int]) -> tuple[int, int, list[tuple[str, str]]]:
     """Worker: write the article pages in [start, end); (written, unchanged, (path, key) pairs).
     Each worker opens its own connection to the cache (SQLite connections do not survive fork)."""
-    global _WORKER_CACHE
     assert _RENDERING is not None
     data, staging, output_dir, cache_dir, last = _RENDERING
-    if cache_dir is not None and _WORKER_CACHE is None:
-        _WORKER_CACHE = Cache(cache_dir)
+    cache = _worker_cache(cache_dir) if cache_dir is not None else None
     pages = [article_page(data, a) for a in data.archive.articles[bounds[0] : bounds[1]]]
-    written, used = write_pages(pages, staging, output_dir, _WORKER_CACHE, last)
+    written, used = write_pages(pages, staging, output_dir, cache, last)
     return written, len(pages) - written, used
 
 
@@ -354,7 +360,7 @@ def _build(
     manifest.forget(cache_dir)
     report.drafts = sum(1 for a in articles if a.draft)
     with _timed(report, "analyse"):
-        archive = analyse(articles, config, cached_features(articles, config, cache), jobs)
+        archive = analyse(articles, config, cached_features(articles, config, cache, jobs), jobs)
         urls, url_problems = assign_urls(archive.articles, config)
     report.problems.extend(url_problems)
     report.articles = len(archive.articles)
@@ -391,28 +397,36 @@ def _build(
     return report
 
 
-FEATURES_BATCH = 2_000
-
-
 def cached_features(
-    articles: list[Article], config: SiteConfig, cache: Cache | None
+    articles: list[Article], config: SiteConfig, cache: Cache | None, jobs: int = 1
 ) -> dict[str, ArticleFeatures]:
     """Per-article analysis features (fingerprints, term counts) by article id: from the cache
-    where the article's text is unchanged, computed (and cached) for the rest."""
+    where the article's text is unchanged, computed on `jobs` processes (and cached) for the
+    rest."""
     if not cache or not (config.versions.enabled or config.related.enabled):
         return {}
     size = config.versions.shingle_size
     published = [a for a in articles if not a.draft]
     keys = [entry_key("features", CODE, features_key(a, size)) for a in published]
     known = cache.get_many(keys)
-    missing = [(a, key) for a, key in zip(published, keys, strict=True) if key not in known]
-    for start in range(0, len(missing), FEATURES_BATCH):  # batches bound the pickling's memory
-        batch = missing[start : start + FEATURES_BATCH]
-        values = compute_features([a for a, _ in batch], size)
-        fresh = list(zip((key for _, key in batch), values, strict=True))
-        cache.put_many(fresh)
-        known.update(fresh)
+    missing = [i for i, key in enumerate(keys) if key not in known]
+    if missing:
+        store = _FeatureStore(cache, [keys[i] for i in missing])
+        values = compute_features_in_parallel([published[i] for i in missing], size, jobs, store)
+        known.update(zip(store.keys, values, strict=True))
     return {a.id: known[key] for a, key in zip(published, keys, strict=True)}
+
+
+class _FeatureStore:
+    """Puts computed features in the cache from whichever process computed them: a forked worker
+    opens its own connection (an SQLite connection does not survive fork)."""
+
+    def __init__(self, cache: Cache, keys: list[str]) -> None:
+        self.cache, self.keys, self.parent = cache, keys, os.getpid()
+
+    def __call__(self, start: int, values: list[ArticleFeatures]) -> None:
+        cache = self.cache if os.getpid() == self.parent else _worker_cache(self.cache.folder)
+        cache.put_many(zip(self.keys[start : start + len(values)], values, strict=True))
 
 
 def cached_diffs(archive: Archive, cache: Cache | None) -> dict[tuple[str, str], VersionDiff]:

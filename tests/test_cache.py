@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import sqlite3
 from pathlib import Path
 
@@ -138,3 +139,27 @@ def test_a_skipped_build_keeps_the_cache_for_the_next_edit(site_root: Path) -> N
     article.write_text(article.read_text().replace("small crowd", "large crowd"))
     site = build_site(site_root)
     assert (site.report.cache_hits, site.report.cache_misses) == (4, 1)
+
+
+def test_features_made_on_worker_processes_are_cached(
+    site_root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Workers store the features they compute; the next build computes none of them again."""
+    from generator.analysis import features
+    from generator.config import load_config
+
+    build_module = importlib.import_module("generator.build")  # the package exports build()
+
+    monkeypatch.setattr(features, "_PARALLEL_ARTICLES", 1)
+    monkeypatch.setattr(features, "_TASK", 2)
+    config = load_config(site_root / "site.toml")
+    build_module.build(config, search=False, jobs=2)
+    articles, _, _ = build_module.read_all(config, jobs=1)
+
+    def no_computing(*args: object, **kwargs: object) -> None:
+        raise AssertionError("features were computed again")
+
+    monkeypatch.setattr(build_module, "compute_features_in_parallel", no_computing)
+    cache = Cache(site_root / CACHE_DIR)
+    cached = build_module.cached_features(articles, config, cache, jobs=2)
+    assert sorted(cached) == sorted(a.id for a in articles if not a.draft)

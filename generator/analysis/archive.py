@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 
 from ..config import SiteConfig
 from ..model import Archive, Article
-from .features import ArticleFeatures, compute_features
+from .features import ArticleFeatures, compute_features_in_parallel
 from .related import find_related
 from .versions import group_stories
 
@@ -21,14 +21,15 @@ def analyse(
 
     `features` (by article id, e.g. from a cache keyed by `features.cache_key`) saves
     recomputing them; missing ones are computed once here and shared by versions and related.
-    Grouping uses `jobs` processes where the archive is large enough to gain from them.
+    Features and grouping use `jobs` processes where the archive is large enough to gain from them.
     """
     published = sorted((a for a in articles if not a.draft), key=lambda a: a.sort_key, reverse=True)
     given = dict(features or {})
     if config.versions.enabled or config.related.enabled:
         missing = [a for a in published if a.id not in given]
         size = config.versions.shingle_size
-        given.update(zip((a.id for a in missing), compute_features(missing, size), strict=True))
+        made = compute_features_in_parallel(missing, size, jobs)
+        given.update(zip((a.id for a in missing), made, strict=True))
     stories = (
         group_stories(published, config.versions, given, jobs) if config.versions.enabled else []
     )

@@ -7,12 +7,16 @@ import random
 
 import numpy as np
 
+from generator.analysis import features as features_module
 from generator.analysis.features import (
     ArticleFeatures,
     article_features,
     cache_key,
     compute_features,
+    compute_features_in_parallel,
+    pack,
     reference_features,
+    unpack,
 )
 from tests.factories import make_article
 
@@ -77,3 +81,25 @@ def test_features_pickle_and_the_cache_key_follows_the_text_and_settings():
     )
     assert cache_key(article, 5) != cache_key(edited, 5)
     assert cache_key(article, 5) != cache_key(article, 4)
+
+
+def test_features_from_forked_workers_equal_those_made_in_process(monkeypatch):
+    """Workers send features back packed into flat arrays: nothing may change on the way."""
+    monkeypatch.setattr(features_module, "_PARALLEL_ARTICLES", 10)
+    monkeypatch.setattr(features_module, "_TASK", 7)
+    articles = _random_articles(60)
+    articles += [make_article("huge", "Long", [f"para {n} of many words" for n in range(70_000)])]
+    stored: dict[int, int] = {}
+    parallel = compute_features_in_parallel(
+        articles, 5, jobs=2, on_chunk=lambda start, done: stored.update({start: len(done)})
+    )
+    alone = compute_features(articles, 5)
+    assert parallel[-1].paragraph_of.dtype == np.int32  # more paragraphs than uint16 holds
+    assert all(_equal(x, y) for x, y in zip(parallel, alone, strict=True))
+    assert stored == {}, "on_chunk runs in the workers, not in this process"
+
+
+def test_packed_features_unpack_to_equal_features():
+    features = compute_features(_random_articles(25), 5)
+    assert all(_equal(x, y) for x, y in zip(unpack(pack(features)), features, strict=True))
+    assert unpack(pack([])) == []
