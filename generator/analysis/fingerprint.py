@@ -185,15 +185,42 @@ class Fingerprint:
     """For each shingle, the index of its paragraph (int32)."""
     paragraph_words: np.ndarray
     """Words per paragraph (int32), to weigh paragraphs by length."""
-    unique: np.ndarray
-    """Sorted distinct shingle hashes of the whole body."""
     numbers: np.ndarray
     """Sorted distinct hashes (uint64) of the numbers the body mentions, normalised ("2½" ->
     "2.5", "1,000" -> "1000")."""
+    unique: np.ndarray
+    """Sorted distinct shingle hashes of the whole body."""
+    shingle_at: np.ndarray
+    """For each shingle, its index in `unique`."""
+    paragraph_shingles: np.ndarray
+    """Shingles per paragraph."""
+    words: int
+    """Words in the body."""
+    counted_words: int
+    """Words in the paragraphs that have shingles (the ones coverage can count)."""
 
-    @property
-    def words(self) -> int:
-        return int(self.paragraph_words.sum())
+    @classmethod
+    def of(
+        cls,
+        shingles: np.ndarray,
+        paragraph_of: np.ndarray,
+        paragraph_words: np.ndarray,
+        numbers: np.ndarray,
+    ) -> Fingerprint:
+        """With the derived fields every comparison would otherwise compute again."""
+        unique, shingle_at = np.unique(shingles, return_inverse=True)
+        paragraph_shingles = np.bincount(paragraph_of, minlength=len(paragraph_words))
+        return cls(
+            shingles=shingles,
+            paragraph_of=paragraph_of,
+            paragraph_words=paragraph_words,
+            numbers=numbers,
+            unique=unique,
+            shingle_at=shingle_at.ravel(),
+            paragraph_shingles=paragraph_shingles,
+            words=int(paragraph_words.sum()),
+            counted_words=int(paragraph_words[paragraph_shingles > 0].sum()),
+        )
 
 
 def reference_fingerprint(article: Article, shingle_size: int) -> Fingerprint:
@@ -233,10 +260,9 @@ def reference_fingerprint(article: Article, shingle_size: int) -> Fingerprint:
         ]
         shingles = np.concatenate([shingles, *extra])
         paragraph_of = np.concatenate([paragraph_of, short.astype(np.int32)])
-    return Fingerprint(
+    return Fingerprint.of(
         shingles=shingles,
         paragraph_of=paragraph_of,
         paragraph_words=lengths.astype(np.int32),
-        unique=np.unique(shingles),
         numbers=np.unique(np.array([get(t) or _word_hash(t) for t in numbers], dtype=np.uint64)),
     )

@@ -82,6 +82,7 @@ def group_stories(
     pairs = pairs[_enough_shared(prints, pairs, settings)]
     matches = compare_pairs(prints, pairs, settings.paragraph_similarity, jobs)
     for (i, j), match in zip(pairs.tolist(), matches, strict=True):
+        finder.compared[i, j] = match
         if is_version(match, settings):
             finder.add_link(i, j, match)
     members = finder.groups()
@@ -100,15 +101,7 @@ def fingerprints(
     result = []
     for article in articles:
         f = given.get(article.id) or made[article.id]
-        result.append(
-            Fingerprint(
-                shingles=f.shingles,
-                paragraph_of=f.paragraph_of,
-                paragraph_words=f.paragraph_words,
-                unique=np.unique(f.shingles),
-                numbers=f.numbers,
-            )
-        )
+        result.append(Fingerprint.of(f.shingles, f.paragraph_of, f.paragraph_words, f.numbers))
     return result
 
 
@@ -241,16 +234,17 @@ def compare(a: Fingerprint, b: Fingerprint, paragraph_similarity: float) -> Matc
     """Paragraph coverage both ways: pure, symmetric in its result, a few tens of microseconds."""
     if a.words > b.words or (a.words == b.words and len(a.unique) > len(b.unique)):
         a, b = b, a
-    shorter = _coverage(a, b, paragraph_similarity)
-    longer = _coverage(b, a, paragraph_similarity)
-    shared = len(np.intersect1d(a.unique, b.unique, assume_unique=True))
-    fewer = min(len(a.unique), len(b.unique))
+    numbers_agree = _subset(a.numbers, b.numbers)
+    if not len(a.unique) or not len(b.unique):
+        return Match(0.0, 0.0, 0, 0.0, numbers_agree)
+    a_in_b, b_in_a = _found(a.unique, b.unique), _found(b.unique, a.unique)
+    shared = int(np.count_nonzero(a_in_b))
     return Match(
-        shorter=shorter,
-        longer=longer,
+        shorter=_coverage(a, a_in_b, paragraph_similarity),
+        longer=_coverage(b, b_in_a, paragraph_similarity),
         shared=shared,
-        containment=shared / fewer if fewer else 0.0,
-        numbers_agree=_subset(a.numbers, b.numbers),
+        containment=shared / min(len(a.unique), len(b.unique)),
+        numbers_agree=numbers_agree,
     )
 
 
@@ -279,20 +273,21 @@ def _subset(a: np.ndarray, b: np.ndarray) -> bool:
     return bool((b[at] == a).all())
 
 
-def _coverage(a: Fingerprint, b: Fingerprint, similarity: float) -> float:
-    """Share of a's words in paragraphs whose shingles are mostly (>= similarity) also in b."""
-    if not len(a.shingles) or not len(b.unique):
-        return 0.0
-    at = np.minimum(np.searchsorted(b.unique, a.shingles), len(b.unique) - 1)
-    found = b.unique[at] == a.shingles
-    paragraphs = len(a.paragraph_words)
-    total = np.bincount(a.paragraph_of, minlength=paragraphs)
-    hits = np.bincount(a.paragraph_of, weights=found, minlength=paragraphs)
-    counted = total > 0
-    matched = counted & (hits >= similarity * total)
-    words = a.paragraph_words
-    whole = int(words[counted].sum())
-    return float(words[matched].sum()) / whole if whole else 0.0
+def _found(values: np.ndarray, sorted_values: np.ndarray) -> np.ndarray:
+    """Which of `values` are in the (non-empty, sorted) `sorted_values`."""
+    at = np.minimum(np.searchsorted(sorted_values, values), len(sorted_values) - 1)
+    return sorted_values[at] == values
+
+
+def _coverage(a: Fingerprint, found: np.ndarray, similarity: float) -> float:
+    """Share of a's words in paragraphs whose shingles are mostly (>= similarity) also in the
+    other text; `found` says which of a's distinct shingles are."""
+    hits = np.bincount(
+        a.paragraph_of, weights=found[a.shingle_at], minlength=len(a.paragraph_words)
+    )
+    total = a.paragraph_shingles
+    matched = (total > 0) & (hits >= similarity * total)
+    return float(a.paragraph_words[matched].sum()) / a.counted_words if a.counted_words else 0.0
 
 
 def _dates_close(a: When | None, b: When | None, max_days: int) -> bool:
@@ -318,6 +313,8 @@ class _Groups:
         self._key: dict[int, str] = {}
         self._anchor = list(range(len(articles)))
         self._links: list[tuple[float, int, int, Match]] = []
+        self.compared: dict[tuple[int, int], Match] = {}
+        """Matches already made, by (i, j) with i < j: the anchor checks ask for many again."""
         by_key: dict[str, list[int]] = defaultdict(list)
         for i, article in enumerate(articles):
             if article.story:
@@ -357,7 +354,9 @@ class _Groups:
         a, b = self._articles[i], self._articles[j]
         if not _dates_close(a.date, b.date, self._settings.max_days_apart):
             return False
-        match = compare(self._prints[i], self._prints[j], self._settings.paragraph_similarity)
+        match = self.compared.get((min(i, j), max(i, j))) or compare(
+            self._prints[i], self._prints[j], self._settings.paragraph_similarity
+        )
         return max(match.shorter, match.containment) >= self._settings.chain_threshold
 
     def _find(self, i: int) -> int:
