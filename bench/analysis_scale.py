@@ -89,7 +89,7 @@ def run_one(size: int, dump: str | None = None, processes: int = 2) -> dict[str,
     grouped = time.perf_counter() - start
     story_of = {v.article_id: s.id for s in stories for v in s.versions}
     start = time.perf_counter()
-    related = find_related(articles, story_of, RelatedSettings(), features)
+    related = find_related(articles, story_of, RelatedSettings(), features, processes)
     relating = time.perf_counter() - start
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     if dump:
@@ -127,7 +127,7 @@ def _fields(version) -> tuple:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
-    parser.add_argument("--processes", type=int, default=2, help="for features and grouping")
+    parser.add_argument("--processes", type=int, default=2, help="for features, grouping and related")
     parser.add_argument("--one", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--dump", help="with --one: write stories and related links (JSON lines)")
     args = parser.parse_args()

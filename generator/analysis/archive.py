@@ -21,7 +21,7 @@ def analyse(
 
     `features` (by article id, e.g. from a cache keyed by `features.cache_key`) saves
     recomputing them; missing ones are computed once here and shared by versions and related.
-    Features and grouping use `jobs` processes where the archive is large enough to gain from them.
+    Features, grouping and related use `jobs` processes where the archive is large enough.
     """
     published = sorted((a for a in articles if not a.draft), key=lambda a: a.sort_key, reverse=True)
     given = dict(features or {})
@@ -35,7 +35,9 @@ def analyse(
     )
     story_of = {v.article_id: s.id for s in stories for v in s.versions}
     related = (
-        find_related(published, story_of, config.related, given) if config.related.enabled else {}
+        find_related(published, story_of, config.related, given, jobs)
+        if config.related.enabled
+        else {}
     )
     return Archive(
         articles=tuple(published),

@@ -14,9 +14,7 @@ scripts, "per" and "cent" split between headline and body) take the reference pa
 from __future__ import annotations
 
 import hashlib
-import multiprocessing
 import re
-import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -33,6 +31,7 @@ from .fingerprint import (
     reference_fingerprint,
 )
 from .fingerprint import _rolling as _rolling
+from .parallel import map_inherited
 
 #: Bump when what a feature holds changes, so that cached features are recomputed.
 FEATURES_VERSION = 1
@@ -304,10 +303,6 @@ _PACKED_TYPES = {
     "terms": np.uint64,
     "term_counts": np.int32,
 }
-_inherited: tuple[Sequence[Article], int, Callable[[int, list[ArticleFeatures]], None] | None]
-_inherited = None  # type: ignore[assignment]
-"""What forked workers of `compute_features_in_parallel` read (not pickled to them)."""
-
 Packed = tuple[np.ndarray, np.ndarray, tuple[np.ndarray, ...]]
 """Many articles' features as (lengths per article and field, narrow paragraph numbers?, one
 flat array per field): six arrays pickle in milliseconds; 100,000 small objects take seconds."""
@@ -322,24 +317,18 @@ def compute_features_in_parallel(
     """`compute_features` on `jobs` forked processes that inherit the articles. Each sends its
     features back packed; `on_chunk(start, features)` runs in the worker first (a build stores
     them in its cache there, so the pickling for the cache is shared out too)."""
-    if jobs <= 1 or len(articles) < _PARALLEL_ARTICLES or sys.platform == "win32":
-        features = compute_features(articles, shingle_size)
-        if on_chunk is not None:
-            on_chunk(0, features)
-        return features
-    global _inherited
-    _inherited = (articles, shingle_size, on_chunk)
-    try:
-        with multiprocessing.get_context("fork").Pool(jobs) as pool:
-            starts = range(0, len(articles), _TASK)
-            return [f for packed in pool.imap(_features_chunk, starts) for f in unpack(packed)]
-    finally:
-        _inherited = None
+    if len(articles) < _PARALLEL_ARTICLES:
+        jobs = 1
+    state = (articles, shingle_size, on_chunk)
+    done = map_inherited(_features_chunk, state, range(0, len(articles), _TASK), jobs)
+    return [f for packed in done for f in unpack(packed)]
 
 
-def _features_chunk(start: int) -> Packed:
-    assert _inherited is not None
-    articles, shingle_size, on_chunk = _inherited
+def _features_chunk(
+    state: tuple[Sequence[Article], int, Callable[[int, list[ArticleFeatures]], None] | None],
+    start: int,
+) -> Packed:
+    articles, shingle_size, on_chunk = state
     features = compute_features(articles[start : start + _TASK], shingle_size)
     if on_chunk is not None:
         on_chunk(start, features)

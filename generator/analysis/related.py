@@ -14,6 +14,7 @@ then the exact cosine on every term for the shortlisted pairs.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 from scipy import sparse
@@ -21,10 +22,13 @@ from scipy import sparse
 from ..config import RelatedSettings
 from ..model import Article
 from .features import STOP_WORDS, ArticleFeatures, compute_features
+from .parallel import map_inherited
 
 __all__ = ["STOP_WORDS", "find_related", "tfidf_matrix"]
 
 _CHUNK = 2048
+#: Fewer articles than this are scored in-process: forking would cost more than it saves.
+_PARALLEL_ARTICLES = 8_000
 #: Terms per article used to shortlist candidates (then scored exactly on every term).
 _QUERY_TERMS = 24
 #: Stories per term that the shortlist looks at: those weighing the term most. A common term's
@@ -40,11 +44,13 @@ def find_related(
     story_of: Mapping[str, str],
     settings: RelatedSettings,
     features: Mapping[str, ArticleFeatures] | None = None,
+    jobs: int = 1,
 ) -> dict[str, tuple[str, ...]]:
     """Article id -> up to `settings.count` related article ids (other stories), best first.
 
     Every article gets an entry; it is empty when nothing scores `settings.min_score` or more.
     `features` (by article id) saves computing the term counts; missing ones are computed here.
+    Chunks of articles are scored on `jobs` forked processes in a large archive.
     """
     ordered = sorted({a.id: a for a in articles}.values(), key=lambda a: a.id)
     if not ordered:
@@ -63,27 +69,48 @@ def find_related(
     matrix = tfidf_matrix([given.get(a.id) or made[a.id] for a in ordered], settings.max_df)
     targets = _strongest_postings(matrix[reps].T.tocsr(), _POSTINGS)
     queries = _top_terms(matrix, _QUERY_TERMS)
+    state = _Scoring(matrix, targets, queries, reps, own, settings)
+    if len(ordered) < _PARALLEL_ARTICLES:
+        jobs = 1
+    chunks = map_inherited(_related_chunk, state, range(0, len(ordered), _CHUNK), jobs)
     ids = [a.id for a in ordered]
     result: dict[str, tuple[str, ...]] = {}
-    for start in range(0, len(ordered), _CHUNK):
-        stop = min(start + _CHUNK, len(ordered))
-        rough = (queries[start:stop] @ targets).tocsr()
-        left, right = _shortlist(rough, own[start:stop], settings.count * 4)
-        left += start
-        exact = np.asarray(matrix[left].multiply(matrix[reps[right]]).sum(axis=1)).ravel()
-        good = exact >= settings.min_score
-        left, right, exact = left[good], reps[right[good]], exact[good]
-        # Best first; equal scores (to 9 places, so that float noise cannot reorder) by id.
-        order = np.lexsort((right, -np.round(exact, 9), left))
-        left, right = left[order], right[order]
-        rank = np.arange(len(left)) - np.searchsorted(left, left)
-        left, right = left[rank < settings.count], right[rank < settings.count]
-        bounds = np.searchsorted(left, np.arange(start, stop + 1)).tolist()
-        chosen = right.tolist()
-        for i in range(start, stop):
+    for start, (bounds, chosen) in zip(range(0, len(ordered), _CHUNK), chunks, strict=True):
+        for i in range(start, min(start + _CHUNK, len(ordered))):
             lo, hi = bounds[i - start], bounds[i - start + 1]
             result[ids[i]] = tuple(ids[c] for c in chosen[lo:hi])
     return result
+
+
+@dataclass(frozen=True, slots=True)
+class _Scoring:
+    """What each chunk of `find_related` reads: forked workers inherit it."""
+
+    matrix: sparse.csr_matrix
+    targets: sparse.csr_matrix
+    queries: sparse.csr_matrix
+    reps: np.ndarray
+    own: np.ndarray
+    settings: RelatedSettings
+
+
+def _related_chunk(state: _Scoring, start: int) -> tuple[list[int], list[int]]:
+    """Rows [start, start + _CHUNK): (offsets into the list, the related article of each entry),
+    best first per row."""
+    matrix, reps, settings = state.matrix, state.reps, state.settings
+    stop = min(start + _CHUNK, matrix.shape[0])
+    rough = (state.queries[start:stop] @ state.targets).tocsr()
+    left, right = _shortlist(rough, state.own[start:stop], settings.count * 4)
+    left += start
+    exact = np.asarray(matrix[left].multiply(matrix[reps[right]]).sum(axis=1)).ravel()
+    good = exact >= settings.min_score
+    left, right, exact = left[good], reps[right[good]], exact[good]
+    # Best first; equal scores (to 9 places, so that float noise cannot reorder) by id.
+    order = np.lexsort((right, -np.round(exact, 9), left))
+    left, right = left[order], right[order]
+    rank = np.arange(len(left)) - np.searchsorted(left, left)
+    left, right = left[rank < settings.count], right[rank < settings.count]
+    return np.searchsorted(left, np.arange(start, stop + 1)).tolist(), right.tolist()
 
 
 def _shortlist(

@@ -17,8 +17,6 @@ Three steps, so that 100,000 articles take seconds and not hours:
 from __future__ import annotations
 
 import datetime as dt
-import multiprocessing
-import sys
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -31,6 +29,7 @@ from ..config import VersionSettings
 from ..model import Article, Story, Version, VersionKind, When
 from .features import ArticleFeatures, compute_features
 from .fingerprint import Fingerprint
+from .parallel import map_inherited
 
 #: Candidate pairs whose shared shingles are counted in one sparse product (bounds memory).
 _PAIR_CHUNK = 65536
@@ -193,8 +192,6 @@ def candidate_pairs(prints: Sequence[Fingerprint], settings: VersionSettings) ->
 
 #: Fewer candidate pairs than this are compared in-process: forking would cost more.
 _PARALLEL_PAIRS = 20_000
-_inherited: tuple[Sequence[Fingerprint], float] | None = None
-"""The fingerprints and similarity that forked workers of `compare_pairs` read (not pickled)."""
 
 
 def compare_pairs(
@@ -202,24 +199,18 @@ def compare_pairs(
 ) -> list[Match]:
     """`compare` for every pair (rows of `pairs`), on `jobs` forked processes when there are many:
     it is pure, and the workers inherit the fingerprints instead of receiving them."""
-    if jobs <= 1 or len(pairs) < _PARALLEL_PAIRS or sys.platform == "win32":
-        return [compare(prints[i], prints[j], paragraph_similarity) for i, j in pairs.tolist()]
-    global _inherited
-    _inherited = (prints, paragraph_similarity)
-    try:
-        with multiprocessing.get_context("fork").Pool(jobs) as pool:
-            done = pool.map(_compare_chunk, np.array_split(pairs, jobs * 4))
-    finally:
-        _inherited = None
+    if len(pairs) < _PARALLEL_PAIRS:
+        jobs = 1
+    state = (prints, paragraph_similarity)
+    done = map_inherited(_compare_chunk, state, np.array_split(pairs, max(1, jobs * 4)), jobs)
     return [Match(*fields) for chunk in done for fields in zip(*chunk, strict=True)]
 
 
 def _compare_chunk(
-    pairs: np.ndarray,
+    state: tuple[Sequence[Fingerprint], float], pairs: np.ndarray
 ) -> tuple[list[float], list[float], list[int], list[float], list[bool]]:
     """A worker's share of `compare_pairs`, returned as columns (cheap to send back)."""
-    assert _inherited is not None
-    prints, similarity = _inherited
+    prints, similarity = state
     matches = [compare(prints[i], prints[j], similarity) for i, j in pairs.tolist()]
     return (
         [m.shorter for m in matches],

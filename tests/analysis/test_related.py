@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import random
 
+import pytest
+
+from generator.analysis import related as related_module
 from generator.analysis.related import find_related
 from generator.config import RelatedSettings
 from tests.factories import make_article
@@ -55,3 +58,15 @@ def test_at_most_count_related_best_first_and_same_for_shuffled_input():
     shuffled = articles[:]
     random.Random(4).shuffle(shuffled)
     assert find_related(shuffled, {}, RelatedSettings(count=3)) == related
+
+
+def test_related_scored_on_two_processes_is_the_same(monkeypatch: pytest.MonkeyPatch):
+    """Large archives score chunks of articles on forked workers: no link may change."""
+    articles = [_article(f"bridge{i:02}", BRIDGE, i) for i in range(9)]
+    articles += [_article(f"football{i:02}", FOOTBALL, 50 + i) for i in range(9)]
+    alone = find_related(articles, {"bridge01": "bridge00"}, SETTINGS)
+    monkeypatch.setattr(related_module, "_PARALLEL_ARTICLES", 1)
+    monkeypatch.setattr(related_module, "_CHUNK", 4)  # five chunks, shared by two workers
+    assert find_related(articles, {"bridge01": "bridge00"}, SETTINGS, jobs=2) == alone
+    assert set(alone["football03"]) <= {f"football{i:02}" for i in range(9)}
+    assert alone["football03"]
