@@ -61,4 +61,22 @@ def catalog(data: SiteData) -> dict[str, Any]:
 
 
 def catalog_json(data: SiteData) -> bytes:
-    return (json.dumps(catalog(data), ensure_ascii=False, indent=1) + "\n").encode("utf-8")
+    """One article, and one story, per line: it reads and diffs well, and every line goes
+    through json's C encoder (an indented dump of the whole takes its slow Python path, 1.3 s
+    at 11,000 articles)."""
+    value = catalog(data)
+    lines = ["{"]
+    for number, (key, item) in enumerate(value.items(), start=1):
+        last = number == len(value)
+        if isinstance(item, list):
+            lines.append(f" {_json(key)}: [")
+            lines.append(",\n".join(f"  {_json(entry)}" for entry in item))
+            lines.append(" ]" if last else " ],")
+        else:
+            lines.append(f" {_json(key)}: {_json(item)}" + ("" if last else ","))
+    lines.append("}\n")
+    return "\n".join(line for line in lines if line).encode("utf-8")
+
+
+def _json(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False)

@@ -67,6 +67,8 @@ class SiteData:
     """Digest of the theme, Broadsheet's code and the site settings: part of every page key."""
     summaries: dict[str, Summary] = field(default_factory=dict)
     """Summaries made so far, by article id (a memo, not part of the site's data)."""
+    summary_texts: dict[str, tuple[Summary, str]] = field(default_factory=dict)
+    """repr of each summary made so far, for page keys (a memo)."""
     diffs: dict[tuple[str, str], VersionDiff] = field(default_factory=dict)
     """Diffs between versions, by (old, new) article id, made earlier (e.g. by a cache); the
     rest are made as the story pages need them."""
@@ -109,8 +111,22 @@ class SiteData:
         )
 
     def render(self, template: str, **context: Any) -> Rendered:
-        key = entry_key("page", self.fingerprint, template, repr(sorted(context.items())))
+        values = ", ".join(f"{name}={self._key_text(context[name])}" for name in sorted(context))
+        key = entry_key("page", self.fingerprint, template, values)
         return Rendered(key, functools.partial(self.render_now, template, **context))
+
+    def _key_text(self, value: Any) -> str:
+        """repr(value), with each article summary's repr made once: an article is listed on
+        its home, month, year, author, publication and tag pages."""
+        if isinstance(value, tuple) and value and isinstance(value[0], Summary):
+            return "(" + ", ".join(self._summary_text(s) for s in value) + ")"
+        return repr(value)
+
+    def _summary_text(self, summary: Summary) -> str:
+        made = self.summary_texts.get(summary.id)
+        if made is None or made[0] is not summary:
+            made = self.summary_texts[summary.id] = (summary, repr(summary))
+        return made[1]
 
     def render_now(self, template: str, **context: Any) -> bytes:
         try:
