@@ -192,15 +192,16 @@ def _worker_cache(folder: Path) -> Cache:
     return _WORKER_CACHE
 
 
-def _render_chunk(bounds: tuple[int, int]) -> tuple[int, int, list[tuple[str, str]]]:
-    """Worker: write the article pages in [start, end); (written, unchanged, (path, key) pairs).
-    Each worker opens its own connection to the cache (SQLite connections do not survive fork)."""
+def _render_chunk(bounds: tuple[int, int]) -> tuple[list[str], int, list[tuple[str, str]]]:
+    """Worker: write the article pages in [start, end); (their paths, files written, (path, key)
+    of each templated page). Each worker opens its own connection to the cache (SQLite
+    connections do not survive fork)."""
     assert _RENDERING is not None
     data, staging, output_dir, cache_dir, last = _RENDERING
     cache = _worker_cache(cache_dir) if cache_dir is not None else None
     pages = [article_page(data, a) for a in data.archive.articles[bounds[0] : bounds[1]]]
     written, used = write_pages(pages, staging, output_dir, cache, last)
-    return written, len(pages) - written, used
+    return [p.path for p in pages], written, used
 
 
 def write_pages(
@@ -274,12 +275,13 @@ def _render(
             results = pool.imap_unordered(_render_chunk, chunks)
             write_all(render_site(data, theme, articles=False))
             done = 0
-            for written, unchanged, used in results:
-                writer.add_counts(written, unchanged)
+            for paths, written, used in results:
+                writer.claim_written(paths)
+                writer.add_counts(written, len(paths) - written)
                 page_keys.update(used)
                 if cache:
                     cache.touched.update(key for _, key in used)
-                done += written + unchanged
+                done += len(paths)
                 progress("render", done, total)
     finally:
         _RENDERING = None
@@ -376,6 +378,7 @@ def _build(
             diffs = cached_diffs(archive, cache)
             data = prepare(archive, config, theme, urls, CODE + look, diffs)
             report.pages, page_keys = _render(data, theme, writer, jobs, cache, last, progress)
+            writer.remove_unclaimed()
         if searching:
             with _timed(report, "search"):
                 report.searchable = index_site(writer.staging, config.language).pages

@@ -1,8 +1,16 @@
 """Writing the site: built whole beside the old one, then swapped in, so a failed or killed build
-never leaves a half-written site. Files whose bytes did not change keep their timestamps."""
+never leaves a half-written site. Files whose bytes did not change keep their timestamps.
+
+The replaced site is kept beside the new one as a spare (`.public.spare`) and becomes the next
+build's staging folder: making 10,000 folders again costs seconds on some file systems, while
+bringing a tree that differs by a few files up to date costs almost nothing. Nothing in a spare
+is trusted: a file stays only where it is the very file (same inode) the current site holds
+with the wanted bytes; every other file is replaced, never written over (it may be a hard link
+to a file of the live site), and files no page claims are removed."""
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import ctypes.util
 import hashlib
@@ -38,6 +46,11 @@ def retired_folder(output_dir: Path) -> Path:
     return output_dir.with_name(f".{output_dir.name}.previous")
 
 
+def spare_folder(output_dir: Path) -> Path:
+    """The site before the current one, kept to become the next staging folder."""
+    return output_dir.with_name(f".{output_dir.name}.spare")
+
+
 def discarded_folder(output_dir: Path) -> Path:
     """Where a replaced site waits to be deleted (a new name each time)."""
     return output_dir.with_name(f".{output_dir.name}.discarded-{time.time_ns()}")
@@ -48,16 +61,29 @@ _DISCARD_IN_BACKGROUND = 2000
 
 
 def recover(output_dir: Path) -> None:
-    """Undo what a killed build left: a half-built staging folder, or a swap cut in the middle;
-    and finish deleting replaced sites that a detached process did not get to."""
+    """Undo what a killed build left: a swap cut in the middle is completed backwards, a
+    half-built staging folder becomes the spare (it is checked file by file when reused); and
+    finish deleting replaced sites that a detached process did not get to."""
     retired = retired_folder(output_dir)
     if retired.exists() and not output_dir.exists():
         retired.rename(output_dir)
     for leftover in (staging_folder(output_dir), retired):
         if leftover.exists():
-            shutil.rmtree(leftover)
+            keep_as_spare(leftover, output_dir)
     for discarded in output_dir.parent.glob(f".{output_dir.name}.discarded-*"):
         _delete_detached(discarded)
+
+
+def keep_as_spare(folder: Path, output_dir: Path) -> None:
+    """Make `folder` the spare, or delete it if there is one already."""
+    spare = spare_folder(output_dir)
+    if spare.exists():
+        discard(folder, output_dir, _DISCARD_IN_BACKGROUND + 1)
+        return
+    try:
+        folder.rename(spare)
+    except OSError:
+        discard(folder, output_dir, _DISCARD_IN_BACKGROUND + 1)
 
 
 def discard(folder: Path, output_dir: Path, files: int) -> None:
@@ -123,15 +149,18 @@ def write_file(staging: Path, output_dir: Path, relative: str, data: bytes) -> b
     """Write one page into the staging folder; a page whose bytes equal the current site's is
     hard-linked instead (same inode, same timestamp). True when new bytes were written."""
     target = safe_join(staging, relative)
-    target.parent.mkdir(parents=True, exist_ok=True)
     previous = safe_join(output_dir, relative)
     try:
-        if previous.stat().st_size == len(data) and previous.read_bytes() == data:
-            os.link(previous, target)
+        now = previous.stat()
+        if now.st_size == len(data) and previous.read_bytes() == data:
+            _place_link(previous, now, target)
             return False
     except OSError:
         pass
-    with open(target, "wb") as handle:
+    _clear(target)
+    if not target.parent.is_dir():
+        _make_parent(target)
+    with open(target, "xb") as handle:  # a new file: never write through a link to the live site
         handle.write(data)
     return True
 
@@ -144,20 +173,57 @@ def link_if_unchanged(
     wrote those very bytes: if the file still has it, it is trusted without being read."""
     previous = safe_join(output_dir, relative)
     try:
-        trusted = stat is not None and _stat_of(previous) == stat
+        now = previous.stat()
+        trusted = stat is not None and [now.st_size, now.st_mtime_ns, now.st_ino] == stat
         if not trusted and hashlib.sha256(previous.read_bytes()).hexdigest() != digest:
             return False
-        target = safe_join(staging, relative)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        os.link(previous, target)
+        _place_link(previous, now, safe_join(staging, relative))
     except OSError:
         return False
     return True
 
 
-def _stat_of(path: Path) -> list[int]:
-    now = path.stat()
-    return [now.st_size, now.st_mtime_ns, now.st_ino]
+def _place_link(previous: Path, previous_stat: os.stat_result, target: Path) -> None:
+    """Make `target` the very file `previous` is; nothing to do where a reused staging folder
+    has it already."""
+    try:
+        if os.path.samestat(target.stat(follow_symlinks=False), previous_stat):
+            return
+    except FileNotFoundError:
+        pass
+    _clear(target)
+    try:
+        os.link(previous, target)
+    except FileNotFoundError:
+        _make_parent(target)
+        os.link(previous, target)
+
+
+def _clear(target: Path) -> None:
+    """Remove whatever a reused staging folder holds at `target` (a file, a link, a folder)."""
+    try:
+        target.unlink()
+    except FileNotFoundError:
+        pass
+    except (IsADirectoryError, PermissionError):
+        if target.is_dir() and not target.is_symlink():
+            shutil.rmtree(target)
+        else:
+            raise
+    except NotADirectoryError:  # a file stands where a parent folder should be
+        _make_parent(target)
+
+
+def _make_parent(target: Path) -> None:
+    """mkdir -p of target's folder, replacing any file that stands where a folder should."""
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+    except (FileExistsError, NotADirectoryError):
+        for folder in reversed(target.parents):
+            if folder.exists() and not folder.is_dir():
+                folder.unlink()
+                break
+        target.parent.mkdir(parents=True, exist_ok=True)
 
 
 class SiteWriter:
@@ -167,10 +233,18 @@ class SiteWriter:
         self.output_dir = output_dir
         self.staging = staging_folder(output_dir)
         recover(output_dir)
-        self.staging.mkdir(parents=True)
+        spare = spare_folder(output_dir)
+        self.reused = spare.is_dir() and not spare.is_symlink()
+        if self.reused:
+            spare.rename(self.staging)
+        else:
+            if spare.is_symlink() or spare.is_file():
+                spare.unlink()
+            self.staging.mkdir(parents=True)
         self.written = 0
         self.unchanged = 0
         self._seen: set[str] = set()
+        self._cleared = False
 
     def write(self, relative: str, data: bytes) -> None:
         if relative in self._seen:
@@ -191,6 +265,35 @@ class SiteWriter:
             )
         self._seen.add(relative)
 
+    def claim_written(self, paths: Iterable[str]) -> None:
+        """Note pages that worker processes wrote with `write_file` or `link_if_unchanged`."""
+        for path in paths:
+            self.claim(path)
+
+    def remove_unclaimed(self) -> None:
+        """Remove what a reused staging folder holds that no page of this build claimed (pages
+        of articles since deleted, an old search bundle), and folders left empty. Call once every
+        page is written, before anything else (search) writes into the staging folder; `commit`
+        calls it if nobody did."""
+        if not self.reused or self._cleared:
+            return
+        self._cleared = True
+        stack = [("", os.fspath(self.staging))]
+        folders: list[str] = []
+        while stack:
+            prefix, folder = stack.pop()
+            folders.append(folder)
+            with os.scandir(folder) as entries:
+                for entry in entries:
+                    relative = prefix + entry.name
+                    if entry.is_dir(follow_symlinks=False):
+                        stack.append((relative + "/", entry.path))
+                    elif relative not in self._seen:
+                        os.unlink(entry.path)
+        for folder in reversed(folders[1:]):  # deepest first
+            with contextlib.suppress(OSError):  # not empty
+                os.rmdir(folder)
+
     def add_counts(self, written: int, unchanged: int) -> None:
         """Count pages that worker processes wrote with `write_file` directly."""
         self.written += written
@@ -206,21 +309,23 @@ class SiteWriter:
 
     def commit(self) -> WriteStats:
         """Swap the finished site in: atomically where the OS allows, else by two quick renames."""
-        files = self.written + self.unchanged
+        self.remove_unclaimed()
         if self.output_dir.exists():
             if _exchange(self.staging, self.output_dir):
-                discard(self.staging, self.output_dir, files)  # now holds the old site
+                keep_as_spare(self.staging, self.output_dir)  # now holds the old site
             else:
                 retired = retired_folder(self.output_dir)
                 self.output_dir.rename(retired)
                 self.staging.rename(self.output_dir)
-                discard(retired, self.output_dir, files)
+                keep_as_spare(retired, self.output_dir)
         else:
             self.staging.rename(self.output_dir)
         return WriteStats(self.written, self.unchanged)
 
     def abandon(self) -> None:
-        shutil.rmtree(self.staging, ignore_errors=True)
+        """Give up this build: the current site stays; the staging folder is kept as the spare."""
+        if self.staging.exists():
+            keep_as_spare(self.staging, self.output_dir)
 
 
 def _exchange(a: Path, b: Path) -> bool:

@@ -11,6 +11,7 @@ from generator.output import (
     discarded_folder,
     recover,
     retired_folder,
+    spare_folder,
     staging_folder,
 )
 
@@ -81,19 +82,65 @@ def _siblings(out: Path) -> list[str]:
     return sorted(p.name for p in out.parent.iterdir() if p.name != out.name)
 
 
-def test_a_large_replaced_site_is_deleted_after_the_new_one_is_in_place(
+def test_the_replaced_site_is_kept_aside_and_reused_by_the_next_build(tmp_path: Path) -> None:
+    """The next build brings the spare up to date instead of making every folder again."""
+    out = tmp_path / "public"
+    build_site(out, {"index.html": b"one", "a/index.html": b"a", "gone/index.html": b"g"})
+    build_site(out, {"index.html": b"two", "a/index.html": b"a", "gone/index.html": b"g"})
+    assert _siblings(out) == [spare_folder(out).name]
+    kept_folder = (spare_folder(out) / "a").stat().st_ino
+    writer = build_site(out, {"index.html": b"three", "a/index.html": b"a", "new/x.html": b"n"})
+    assert writer.reused
+    assert (out / "a").stat().st_ino == kept_folder  # the folder was reused, not made again
+    assert sorted(str(p.relative_to(out)) for p in out.rglob("*")) == [
+        "a",
+        "a/index.html",
+        "index.html",
+        "new",
+        "new/x.html",
+    ]
+    assert (out / "index.html").read_bytes() == b"three"
+
+
+def test_a_reused_staging_folder_never_writes_through_to_the_live_site(tmp_path: Path) -> None:
+    """Files of the spare can be hard links to the live site's: they are replaced, not written."""
+    out = tmp_path / "public"
+    build_site(out, {"page.html": b"one", "other.html": b"o"})
+    build_site(out, {"page.html": b"one", "other.html": b"o2"})  # page.html is linked
+    writer = SiteWriter(out)
+    assert writer.reused
+    writer.write("page.html", b"changed")
+    writer.abandon()
+    assert (out / "page.html").read_bytes() == b"one"
+    assert (out / "other.html").read_bytes() == b"o2"
+
+
+def test_a_spare_holding_files_where_folders_go_is_put_right(tmp_path: Path) -> None:
+    out = tmp_path / "public"
+    build_site(out, {"x": b"file", "y/index.html": b"folder"})
+    build_site(out, {"x": b"file", "y/index.html": b"folder"})
+    site = build_site(out, {"x/index.html": b"now a folder", "y": b"now a file"})
+    assert site.reused
+    assert (out / "x" / "index.html").read_bytes() == b"now a folder"
+    assert (out / "y").read_bytes() == b"now a file"
+
+
+def test_a_leftover_staging_folder_becomes_the_spare_or_is_deleted_in_the_background(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A big old tree is removed by a detached process, so the build does not wait for it."""
+    """A big tree left by a killed build is removed by a detached process when a spare exists."""
     monkeypatch.setattr(output, "_DISCARD_IN_BACKGROUND", 1)
     out = tmp_path / "public"
-    build_site(out, {f"page-{i}/index.html": b"old" for i in range(50)})
-    build_site(out, {"index.html": b"new", "page-1/index.html": b"old"})
-    assert sorted(p.name for p in out.iterdir()) == ["index.html", "page-1"]
+    build_site(out, {"index.html": b"one"})
+    build_site(out, {"index.html": b"two"})
+    for i in range(50):
+        (staging_folder(out) / f"page-{i}").mkdir(parents=True)
+    recover(out)
     deadline = time.monotonic() + 20
-    while _siblings(out) and time.monotonic() < deadline:
+    while len(_siblings(out)) > 1 and time.monotonic() < deadline:
         time.sleep(0.05)
-    assert _siblings(out) == []
+    assert _siblings(out) == [spare_folder(out).name]
+    assert (out / "index.html").read_bytes() == b"two"
 
 
 def test_a_replaced_site_left_behind_is_deleted_by_the_next_build(tmp_path: Path) -> None:
