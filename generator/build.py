@@ -185,10 +185,11 @@ _WORKER_CACHE: Cache | None = None
 
 
 def _worker_cache(folder: Path) -> Cache:
-    """A forked worker's own connection to the cache, opened on first use."""
+    """A forked worker's own connection to the cache, opened on first use (unchecked: the build
+    checked the file when it opened it)."""
     global _WORKER_CACHE
     if _WORKER_CACHE is None:
-        _WORKER_CACHE = Cache(folder)
+        _WORKER_CACHE = Cache(folder, verify=False)
     return _WORKER_CACHE
 
 
