@@ -35,7 +35,9 @@ CODE = code_fingerprint(Path(__file__).resolve().parent)
 """Broadsheet's own code, part of every cache key: a new version never reuses old results."""
 
 Progress = Callable[[str, int, int], None]
-"""progress(stage, done, total): called as long stages advance."""
+"""progress(stage, done, total): called in the building process as long stages advance. With
+total > 0, `done` of `total` items are done ("read", "render"); with total == 0, a step whose size
+is not known has begun, and `stage` names it ("analyse: grouping", "search: indexing")."""
 
 
 @dataclass
@@ -67,6 +69,11 @@ class BuildReport:
 
 def _no_progress(stage: str, done: int, total: int) -> None:
     return None
+
+
+def _step(progress: Progress, stage: str, name: str) -> None:
+    """Tell `progress` that a step of unknown size has begun."""
+    progress(f"{stage}: {name}", 0, 0)
 
 
 @contextmanager
@@ -361,7 +368,11 @@ def _build(
     manifest.forget(cache_dir)
     report.drafts = sum(1 for a in articles if a.draft)
     with _timed(report, "analyse"):
-        archive = analyse(articles, config, cached_features(articles, config, cache, jobs), jobs)
+        progress("analyse: features", 0, 0)
+        features = cached_features(articles, config, cache, jobs)
+        step = functools.partial(_step, progress, "analyse")
+        archive = analyse(articles, config, features, jobs, step)
+        del features
         urls, url_problems = assign_urls(archive.articles, config)
     report.problems.extend(url_problems)
     report.articles = len(archive.articles)
@@ -379,7 +390,8 @@ def _build(
             report.pages, page_keys = _render(data, theme, writer, jobs, cache, last, progress)
         if searching:
             with _timed(report, "search"):
-                report.searchable = index_site(writer.staging, config.language).pages
+                step = functools.partial(_step, progress, "search")
+                report.searchable = index_site(writer.staging, config.language, step=step).pages
         with _timed(report, "write"):
             for folder in carry_over:
                 writer.carry_over(folder)
