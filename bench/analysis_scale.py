@@ -127,7 +127,9 @@ def _fields(version) -> tuple:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
-    parser.add_argument("--processes", type=int, default=2, help="for features, grouping and related")
+    parser.add_argument(
+        "--processes", type=int, default=2, help="for features, grouping and related"
+    )
     parser.add_argument("--one", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--dump", help="with --one: write stories and related links (JSON lines)")
     args = parser.parse_args()

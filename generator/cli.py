@@ -88,7 +88,7 @@ def _parser() -> argparse.ArgumentParser:
     check_parser = sub.add_parser(
         "check",
         parents=[common],
-        help="check a built site: every internal link, image and asset resolves",
+        help="check a built site: every internal link, image, asset and #fragment resolves",
     )
     check_parser.set_defaults(handler=_check)
     return parser
