@@ -19,6 +19,7 @@ from .analysis.archive import analyse
 from .analysis.diff import VersionDiff, diff_versions
 from .analysis.features import ArticleFeatures, compute_features_in_parallel
 from .analysis.features import cache_key as features_key
+from .analysis.taxonomy import build_taxonomies
 from .cache import CACHE_DIR, Cache, code_fingerprint, entry_key
 from .config import SiteConfig
 from .errors import ContentError, Problem
@@ -374,7 +375,9 @@ def _build(
         archive = analyse(articles, config, features, jobs, step)
         del features
         urls, url_problems = assign_urls(archive.articles, config)
-    report.problems.extend(url_problems)
+        taxonomies = build_taxonomies(archive.articles, config.timezone, config.content_dir.name)
+    after_read = [*url_problems, *taxonomies.problems]
+    report.problems.extend(after_read)
     report.articles = len(archive.articles)
     report.stories = len(archive.stories)
     if strict and report.problems:
@@ -386,7 +389,7 @@ def _build(
     try:
         with _timed(report, "render"):
             diffs = cached_diffs(archive, cache)
-            data = prepare(archive, config, theme, urls, CODE + look, diffs)
+            data = prepare(archive, config, theme, urls, CODE + look, diffs, taxonomies)
             report.pages, page_keys = _render(data, theme, writer, jobs, cache, last, progress)
         if searching:
             with _timed(report, "search"):
@@ -403,9 +406,9 @@ def _build(
     if cache:
         started = time.perf_counter()
         counts = {name: getattr(report, name) for name in _COUNTS}
-        after_read = [asdict(p) for p in url_problems]
+        problems = [asdict(p) for p in after_read]
         files = manifest.snapshot(config.output_dir)
-        manifest.save(cache_dir, manifest.Manifest(inputs, files, counts, after_read, page_keys))
+        manifest.save(cache_dir, manifest.Manifest(inputs, files, counts, problems, page_keys))
         report.timings["manifest"] = time.perf_counter() - started
     return report
 
