@@ -117,6 +117,11 @@ def test_a_killed_build_leaves_the_previous_site_whole_and_the_next_build_succee
     assert RETITLED.encode() in rebuilt["index.html"]
     leftovers = [p.name for p in out.parent.iterdir() if p.name.startswith(f".{out.name}.")]
     assert leftovers == []
+    # The cache the killed builds left behind made no difference: a build without it agrees.
+    clean = generated.parent / "clean"
+    uncached = run_cli("build", "--no-cache", "-o", str(clean), cwd=generated)
+    assert uncached.returncode == 0, uncached.stdout + uncached.stderr
+    assert differences(rebuilt, snapshot(clean)) == []
     print(f"good build {good_seconds:.1f} s;", "; ".join(outcomes))
 
 
