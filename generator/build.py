@@ -19,6 +19,7 @@ from .analysis.archive import analyse
 from .analysis.diff import VersionDiff, diff_versions
 from .analysis.features import ArticleFeatures, compute_features_in_parallel
 from .analysis.features import cache_key as features_key
+from .analysis.taxonomy import build_taxonomies
 from .cache import CACHE_DIR, Cache, code_fingerprint, entry_key
 from .config import SiteConfig
 from .errors import ContentError, Problem
@@ -35,7 +36,9 @@ CODE = code_fingerprint(Path(__file__).resolve().parent)
 """Broadsheet's own code, part of every cache key: a new version never reuses old results."""
 
 Progress = Callable[[str, int, int], None]
-"""progress(stage, done, total): called as long stages advance."""
+"""progress(stage, done, total): called in the building process as long stages advance. With
+total > 0, `done` of `total` items are done ("read", "render"); with total == 0, a step whose size
+is not known has begun, and `stage` names it ("analyse: grouping", "search: indexing")."""
 
 
 @dataclass
@@ -67,6 +70,11 @@ class BuildReport:
 
 def _no_progress(stage: str, done: int, total: int) -> None:
     return None
+
+
+def _step(progress: Progress, stage: str, name: str) -> None:
+    """Tell `progress` that a step of unknown size has begun."""
+    progress(f"{stage}: {name}", 0, 0)
 
 
 @contextmanager
@@ -185,10 +193,11 @@ _WORKER_CACHE: Cache | None = None
 
 
 def _worker_cache(folder: Path) -> Cache:
-    """A forked worker's own connection to the cache, opened on first use."""
+    """A forked worker's own connection to the cache, opened on first use (unchecked: the build
+    checked the file when it opened it)."""
     global _WORKER_CACHE
     if _WORKER_CACHE is None:
-        _WORKER_CACHE = Cache(folder)
+        _WORKER_CACHE = Cache(folder, verify=False)
     return _WORKER_CACHE
 
 
@@ -362,9 +371,15 @@ def _build(
     manifest.forget(cache_dir)
     report.drafts = sum(1 for a in articles if a.draft)
     with _timed(report, "analyse"):
-        archive = analyse(articles, config, cached_features(articles, config, cache, jobs), jobs)
+        progress("analyse: features", 0, 0)
+        features = cached_features(articles, config, cache, jobs)
+        step = functools.partial(_step, progress, "analyse")
+        archive = analyse(articles, config, features, jobs, step)
+        del features
         urls, url_problems = assign_urls(archive.articles, config)
-    report.problems.extend(url_problems)
+        taxonomies = build_taxonomies(archive.articles, config.timezone, config.content_dir.name)
+    after_read = [*url_problems, *taxonomies.problems]
+    report.problems.extend(after_read)
     report.articles = len(archive.articles)
     report.stories = len(archive.stories)
     if strict and report.problems:
@@ -376,12 +391,13 @@ def _build(
     try:
         with _timed(report, "render"):
             diffs = cached_diffs(archive, cache)
-            data = prepare(archive, config, theme, urls, CODE + look, diffs)
+            data = prepare(archive, config, theme, urls, CODE + look, diffs, taxonomies)
             report.pages, page_keys = _render(data, theme, writer, jobs, cache, last, progress)
             writer.remove_unclaimed()
         if searching:
             with _timed(report, "search"):
-                report.searchable = index_site(writer.staging, config.language).pages
+                step = functools.partial(_step, progress, "search")
+                report.searchable = index_site(writer.staging, config.language, step=step).pages
         with _timed(report, "write"):
             for folder in carry_over:
                 writer.carry_over(folder)
@@ -393,9 +409,9 @@ def _build(
     if cache:
         started = time.perf_counter()
         counts = {name: getattr(report, name) for name in _COUNTS}
-        after_read = [asdict(p) for p in url_problems]
+        problems = [asdict(p) for p in after_read]
         files = manifest.snapshot(config.output_dir)
-        manifest.save(cache_dir, manifest.Manifest(inputs, files, counts, after_read, page_keys))
+        manifest.save(cache_dir, manifest.Manifest(inputs, files, counts, problems, page_keys))
         report.timings["manifest"] = time.perf_counter() - started
     return report
 

@@ -4,8 +4,10 @@ Reading a file (decoding, parsing, Markdown rendering, sanitising) is the expens
 and its result depends only on the file's bytes, its path, a few settings and Broadsheet's own
 code. So the key is a hash of exactly those; a changed file, setting or Broadsheet version simply
 misses. Entries live in one SQLite database (atomic, survives kill -9). A value that fails its
-checksum or will not unpickle is dropped and recomputed; a database that will not open is deleted
-and started afresh. The folder is never part of the site and is safe to delete.
+checksum or will not unpickle is dropped and recomputed. A database that will not open, fails
+SQLite's quick check when opened, or that SQLite calls damaged at any later read or write, is
+deleted and started afresh: a damaged file left in place would fail every build after it.
+The folder is never part of the site and is safe to delete.
 """
 
 from __future__ import annotations
@@ -45,59 +47,99 @@ def entry_key(namespace: str, *parts: bytes | str) -> str:
 
 
 class Cache:
-    """get/put of picklable values by key; every failure degrades to a miss."""
+    """get/put of picklable values by key; every failure degrades to a miss.
 
-    def __init__(self, folder: Path) -> None:
+    `verify` runs SQLite's quick check on opening (about 1 ms per MB of cache, 1-5% of a build
+    that changes nothing): damage it finds costs one build its cache, where damage first met by
+    a write would cost the next build too. Worker processes of a build skip it: the build
+    checked the file moments before."""
+
+    def __init__(self, folder: Path, verify: bool = True) -> None:
         self.folder = folder
         self.path = folder / "cache.sqlite3"
         self.hits = 0
         self.misses = 0
         self.touched: set[str] = set()
         """Keys asked for or stored in this build; everything else is stale."""
-        self._db = self._open()
+        self.renewed = False
+        """The database was found damaged during this build and started afresh."""
+        self._db: sqlite3.Connection | None = None
+        self._db = self._open(verify)
 
-    def _open(self) -> sqlite3.Connection | None:
+    def _open(self, verify: bool) -> sqlite3.Connection | None:
         try:
             self.folder.mkdir(parents=True, exist_ok=True)
-            return self._connect()
+            return self._connect(check=verify)
         except sqlite3.DatabaseError as exc:
-            log.warning("cache %s is unreadable (%s); starting afresh", self.path, exc)
-            for suffix in ("", "-wal", "-shm", "-journal"):
-                Path(f"{self.path}{suffix}").unlink(missing_ok=True)
-            try:
-                return self._connect()
-            except sqlite3.DatabaseError:
-                return None
+            if is_damage(exc):
+                return self._renew(exc)
+            log.warning("cache %s cannot be opened (%s); building without it", self.path, exc)
+            return None
         except OSError as exc:
             log.warning(
                 "cache folder %s cannot be used (%s); building without it", self.folder, exc
             )
             return None
 
-    def _connect(self) -> sqlite3.Connection:
+    def _connect(self, check: bool = False) -> sqlite3.Connection:
         db = sqlite3.connect(self.path, timeout=30)
-        db.execute("PRAGMA journal_mode=WAL")
-        db.execute("PRAGMA synchronous=NORMAL")
-        db.execute(_SCHEMA)
-        db.execute("SELECT count(*) FROM entries").fetchone()
+        try:
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("PRAGMA synchronous=NORMAL")
+            db.execute(_SCHEMA)
+            if check:
+                verdict = str(db.execute("PRAGMA quick_check(1)").fetchone()[0])
+                if verdict != "ok":
+                    found = verdict.replace("*** in database main ***", "").strip()
+                    raise sqlite3.DatabaseError(f"quick check: {' '.join(found.split())}")
+            db.execute("SELECT count(*) FROM entries").fetchone()
+        except BaseException:
+            db.close()
+            raise
         return db
+
+    def _renew(self, exc: sqlite3.DatabaseError) -> sqlite3.Connection | None:
+        """Delete a damaged database and start an empty one (once per build; after that, none)."""
+        if self._db is not None:
+            with contextlib.suppress(sqlite3.DatabaseError):
+                self._db.close()
+        self._db = None
+        if self.renewed:
+            log.warning("cache %s failed again (%s); building without it", self.path, exc)
+            return None
+        self.renewed = True
+        log.warning("cache %s is damaged (%s); deleted it and started a new one", self.path, exc)
+        try:
+            for suffix in ("", "-wal", "-shm", "-journal"):
+                Path(f"{self.path}{suffix}").unlink(missing_ok=True)
+            self._db = self._connect()
+        except (OSError, sqlite3.DatabaseError) as again:
+            log.warning("cache %s cannot be recreated (%s); building without it", self.path, again)
+        return self._db
+
+    def _failed(self, action: str, exc: sqlite3.DatabaseError) -> None:
+        """A read or write failed: a damaged file is renewed, anything else (busy, full) is
+        only reported, and the build goes on either way."""
+        if is_damage(exc):
+            self._renew(exc)
+        else:
+            log.warning("cache %s failed (%s); continuing without it", action, exc)
 
     def get_many(self, keys: Iterable[str]) -> dict[str, Any]:
         """The cached values of those keys that are present and sound."""
         found: dict[str, Any] = {}
         wanted = list(keys)
         self.touched.update(wanted)
-        if self._db is None:
-            self.misses += len(wanted)
-            return found
         for chunk in _chunks(wanted, 500):
+            if self._db is None:
+                break
             marks = ",".join("?" * len(chunk))
             try:
                 rows = self._db.execute(
                     f"SELECT key, checksum, value FROM entries WHERE key IN ({marks})", chunk
                 ).fetchall()
             except sqlite3.DatabaseError as exc:
-                log.warning("cache read failed (%s); recomputing", exc)
+                self._failed("read", exc)
                 rows = []
             for key, checksum, value in rows:
                 if hashlib.sha256(value).hexdigest() != checksum:
@@ -118,11 +160,17 @@ class Cache:
             self.touched.add(key)
             data = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
             rows.append((key, hashlib.sha256(data).hexdigest(), data))
-        try:
-            with self._db:
-                self._db.executemany("INSERT OR REPLACE INTO entries VALUES (?, ?, ?)", rows)
-        except sqlite3.DatabaseError as exc:
-            log.warning("cache write failed (%s); continuing without caching", exc)
+        for _ in range(2):  # a second try on a database renewed by the first
+            if self._db is None:
+                return
+            try:
+                with self._db:
+                    self._db.executemany("INSERT OR REPLACE INTO entries VALUES (?, ?, ?)", rows)
+                return
+            except sqlite3.DatabaseError as exc:
+                self._failed("write", exc)
+                if not self.renewed:
+                    return
 
     def prune(self) -> None:
         """Forget entries this build did not use (old versions of files, deleted files)."""
@@ -137,13 +185,25 @@ class Cache:
                 )
                 self._db.execute("DELETE FROM entries WHERE key NOT IN (SELECT key FROM used)")
         except sqlite3.DatabaseError as exc:
-            log.warning("cache prune failed (%s)", exc)
+            self._failed("prune", exc)
 
     def close(self) -> None:
         if self._db is not None:
             with contextlib.suppress(sqlite3.DatabaseError):
                 self._db.close()
             self._db = None
+
+
+_DAMAGE_CODES = (sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB)
+
+
+def is_damage(exc: sqlite3.DatabaseError) -> bool:
+    """Does SQLite say the file itself is damaged (rather than busy, locked or full)?"""
+    code = getattr(exc, "sqlite_errorcode", None)
+    if code is not None:
+        return code & 0xFF in _DAMAGE_CODES  # extended codes keep the primary in the low byte
+    text = str(exc).lower()
+    return any(word in text for word in ("malformed", "not a database", "quick check", "corrupt"))
 
 
 def _chunks(items: list[str], size: int) -> Iterator[list[str]]:

@@ -14,7 +14,7 @@ from typing import Any
 
 from . import __version__
 from .build import BuildReport, Progress, build
-from .config import ConfigWarning, load_config
+from .config import ConfigWarning, SiteConfig, load_config
 from .errors import BroadsheetError, ConfigError, ContentError
 
 
@@ -88,13 +88,19 @@ def _parser() -> argparse.ArgumentParser:
     check_parser = sub.add_parser(
         "check",
         parents=[common],
-        help="check a built site: every internal link, image and asset resolves",
+        help="check a built site: every internal link, image, asset and #fragment resolves",
     )
     check_parser.set_defaults(handler=_check)
     return parser
 
 
-def _load(args: argparse.Namespace) -> Any:
+def _load(args: argparse.Namespace) -> SiteConfig:
+    return _load_counting(args)[0]
+
+
+def _load_counting(args: argparse.Namespace) -> tuple[SiteConfig, int]:
+    """The site's config, after printing its warnings (unknown keys); also their number, which
+    the build's summary counts with the content's."""
     overrides: dict[str, Any] = {}
     if args.output:
         overrides["output_dir"] = str(Path(args.output).resolve())
@@ -107,11 +113,11 @@ def _load(args: argparse.Namespace) -> Any:
         print(f"warning: {warning.message}", file=sys.stderr)
     if caught and args.strict:
         raise ConfigError(Path(args.config).name, [str(w.message) for w in caught])
-    return config
+    return config, len(caught)
 
 
 def _build(args: argparse.Namespace) -> int:
-    config = _load(args)
+    config, config_warnings = _load_counting(args)
     started = time.perf_counter()
     with _progress_bar(enabled=not args.quiet and sys.stderr.isatty()) as progress:
         report = build(
@@ -125,7 +131,8 @@ def _build(args: argparse.Namespace) -> int:
     for problem in report.problems:
         print(str(problem), file=sys.stderr)
     if not args.quiet:
-        print(_summary(report, config.output_dir, time.perf_counter() - started))
+        seconds = time.perf_counter() - started
+        print(_summary(report, config.output_dir, seconds, config_warnings))
         if args.verbose and report.peak_mb:
             peaks = ", ".join(f"{name} {mb:,.0f} MB" for name, mb in report.peak_mb.items())
             print(f"Peak memory of the build process by the end of each stage: {peaks}.")
@@ -169,7 +176,10 @@ def _count(number: int, one: str, many: str | None = None) -> str:
     return f"{number:,} {one if number == 1 else many or one + 's'}"
 
 
-def _summary(report: BuildReport, output: Path, seconds: float) -> str:
+def _summary(report: BuildReport, output: Path, seconds: float, config_warnings: int = 0) -> str:
+    """The closing lines: what was built, the warnings (site.toml's and the content's), the
+    files skipped, and the seconds each stage took."""
+    warned = len(report.warnings) + config_warnings
     stages = ", ".join(f"{name} {secs:.2f}s" for name, secs in report.timings.items())
     search = f", search index over {report.searchable} pages" if report.searchable else ""
     cached = report.cache_hits + report.cache_misses
@@ -181,36 +191,51 @@ def _summary(report: BuildReport, output: Path, seconds: float) -> str:
             f"{_count(report.drafts, 'draft')} not published) into {output.name}/: "
             f"{_count(report.pages, 'page')} "
             f"({report.written} written, {report.unchanged} unchanged){search}.",
-            f"{len(report.warnings)} warning(s), {len(report.errors)} file(s) skipped{cache}.",
+            f"{warned} warning(s), {len(report.errors)} file(s) skipped{cache}.",
             f"{seconds:.2f}s: {stages}.",
         ]
     )
 
 
 class _progress_bar:
-    """A tqdm bar per stage on a terminal; nothing otherwise."""
+    """On a terminal, one line at a time: a tqdm bar for a stage that counts its items (read,
+    render: shown from 200 items), a line naming a step of unknown size (analyse: grouping,
+    search: indexing). Nothing otherwise: logs and pipes get the summary only."""
 
     def __init__(self, enabled: bool) -> None:
         self.enabled = enabled
-        self.bars: dict[str, Any] = {}
+        self.stage = ""
+        self.bar: Any = None
 
     def __enter__(self) -> Progress:
-        def update(stage: str, done: int, total: int) -> None:
-            if not self.enabled or total < 200:
-                return
-            from tqdm import tqdm
+        return self.update
 
-            bar = self.bars.get(stage)
-            if bar is None:
-                bar = self.bars[stage] = tqdm(total=total, desc=stage, unit="file", leave=False)
-            bar.n = done
-            bar.refresh() if done == total or done % 100 == 0 else None
+    def update(self, stage: str, done: int, total: int) -> None:
+        if not self.enabled:
+            return
+        if stage != self.stage:
+            self._close()
+            self.stage = stage
+        if self.bar is None and total == 0:  # a step has begun; its size is unknown
+            self.bar = self._tqdm(total=None, desc=stage, bar_format="{desc}…")
+        elif total >= 200:
+            if self.bar is None:
+                unit = "page" if stage == "render" else "file"
+                self.bar = self._tqdm(total=total, desc=stage, unit=unit)
+            self.bar.update(done - self.bar.n)  # redraws at most ten times a second
 
-        return update
+    def _tqdm(self, **options: Any) -> Any:
+        from tqdm import tqdm
+
+        return tqdm(leave=False, file=sys.stderr, **options)
+
+    def _close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+            self.bar = None
 
     def __exit__(self, *exc: object) -> None:
-        for bar in self.bars.values():
-            bar.close()
+        self._close()
 
 
 def _error(message: str) -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,20 +25,29 @@ class SearchStats:
     """HTML pages Pagefind indexed (only those marked data-pagefind-body)."""
 
 
-def index_site(site_dir: Path, language: str, output: Path | None = None) -> SearchStats:
+def index_site(
+    site_dir: Path,
+    language: str,
+    output: Path | None = None,
+    step: Callable[[str], None] | None = None,
+) -> SearchStats:
     """Write the search bundle for every article page in site_dir into `output`
-    (default site_dir/pagefind/, where the search page looks for it)."""
+    (default site_dir/pagefind/, where the search page looks for it). `step(name)` is told as
+    each part begins ("indexing", "canonical order"): Pagefind reports no counts on the way."""
     bundle = (output or site_dir / "pagefind").resolve()
     if _loop_running():  # called from code that runs an event loop: index on another thread
         with concurrent.futures.ThreadPoolExecutor(1) as pool:
-            return pool.submit(index_site, site_dir, language, output).result()
+            return pool.submit(index_site, site_dir, language, output, step).result()
+    began = step or (lambda name: None)
     try:
+        began("indexing")
         asyncio.run(_index(site_dir.resolve(), language, bundle))
         entry = json.loads((bundle / "pagefind-entry.json").read_text(encoding="utf-8"))
     except SearchIndexError:
         raise
     except Exception as exc:  # the service reports failures as assorted exceptions
         raise SearchIndexError(f"Pagefind could not index the site: {exc}") from exc
+    began("canonical order")
     canonicalise_bundle(bundle)
     return SearchStats(pages=sum(int(lang["page_count"]) for lang in entry["languages"].values()))
 

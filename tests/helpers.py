@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import random
 import re
 import shutil
 from dataclasses import dataclass
@@ -74,3 +75,74 @@ def json_ld(html: str) -> dict[str, Any]:
     match = re.search(r'<script type="application/ld\+json">(.*?)</script>', html, re.S)
     assert match, "no JSON-LD in the page"
     return json.loads(match.group(1))
+
+
+def generate_archive(
+    root: Path, count: int, seed: int = 2025, title: str = "Generated Archive"
+) -> Path:
+    """`count` Markdown articles of made-up words, with authors, publications, dates and tags."""
+    rng = random.Random(seed)
+    syllables = [
+        "ka",
+        "lo",
+        "mi",
+        "ren",
+        "tas",
+        "vo",
+        "dun",
+        "bel",
+        "sar",
+        "qui",
+        "mor",
+        "lin",
+        "est",
+        "han",
+        "pel",
+        "gor",
+        "ath",
+        "wy",
+        "fen",
+        "tor",
+    ]
+    vocab = ["".join(rng.choices(syllables, k=rng.randint(2, 4))) for _ in range(800)]
+    people = [f"{rng.choice(vocab).title()} {rng.choice(vocab).title()}" for _ in range(40)]
+    papers = [f"The {rng.choice(vocab).title()} {k}" for k in ("Gazette", "Herald", "Post")]
+
+    def words(n: int) -> str:
+        return " ".join(rng.choices(vocab, k=n))
+
+    (root / "content").mkdir(parents=True)
+    (root / "site.toml").write_text(f'title = "{title}"\nper_page = 20\n', encoding="utf-8")
+    for i in range(count):
+        body = "\n\n".join(words(rng.randint(40, 90)).capitalize() + "." for _ in range(6))
+        folder = root / "content" / f"{i % 20:02d}"
+        folder.mkdir(exist_ok=True)
+        (folder / f"article-{i:05d}.md").write_text(
+            "---\n"
+            f"title: {words(rng.randint(5, 10)).capitalize()}\n"
+            f"authors: [{rng.choice(people)}]\n"
+            f"publication: {rng.choice(papers)}\n"
+            f"date: {rng.randint(2001, 2024)}-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}\n"
+            f"tags: [{rng.choice(vocab[:30])}, {rng.choice(vocab[30:60])}]\n"
+            f"---\n{body}\n",
+            encoding="utf-8",
+        )
+    return root
+
+
+def snapshot(folder: Path) -> dict[str, bytes]:
+    """Every file of a site, by relative path, with its bytes."""
+    return {
+        p.relative_to(folder).as_posix(): p.read_bytes()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
+
+
+def differences(a: dict[str, bytes], b: dict[str, bytes]) -> list[str]:
+    changed = sorted(k for k in a.keys() & b.keys() if a[k] != b[k])
+    return (
+        [f"only in the first: {k}" for k in sorted(a.keys() - b.keys())]
+        + [f"only in the second: {k}" for k in sorted(b.keys() - a.keys())]
+        + [f"different bytes: {k}" for k in changed]
+    )[:20]

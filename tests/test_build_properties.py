@@ -1,4 +1,5 @@
-"""Whole builds with one random file among good ones: the rest of the archive always builds."""
+"""Whole builds with one random file among good ones: the rest of the archive always builds, and
+a --strict build fails exactly when that file gave a problem, leaving no site behind."""
 
 from __future__ import annotations
 
@@ -6,11 +7,14 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from hypothesis import HealthCheck, given, settings
+import pytest
+from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from generator.build import build
 from generator.config import parse_config
+from generator.errors import ContentError
+from tests.helpers import snapshot
 
 GOOD = '+++\ntitle = "A good article"\ndate = 2024-01-02\n+++\nIt always builds.\n'
 ENCODINGS = ["utf-8", "utf-16", "latin-1", "cp1252", "utf-8-sig", "shift_jis", "koi8-r"]
@@ -43,5 +47,29 @@ def test_one_odd_file_never_stops_the_rest_of_the_archive(data: bytes, name: str
             for p in report.problems
         )
         assert not any(str(root) in str(p) for p in report.problems)
+        _strict_fails_exactly_when_there_are_problems(root, [str(p) for p in report.problems])
     finally:
         shutil.rmtree(root)
+
+
+def _strict_fails_exactly_when_there_are_problems(root: Path, problems: list[str]) -> None:
+    """--strict, into a new folder and over the site just built: with problems it raises
+    ContentError listing them, creates nothing (no folder, no staging tree) and leaves the built
+    site as it was; without problems it builds."""
+    event("the odd file gave a problem" if problems else "the odd file built cleanly")
+    before = snapshot(root / "public")
+    entries = sorted(p.name for p in root.iterdir())
+    for output in ("strict-public", "public"):
+        config = parse_config(
+            {"title": "T", "search": {"enabled": False}, "output_dir": output}, root
+        )
+        if problems:
+            with pytest.raises(ContentError) as failure:
+                build(config, strict=True, use_cache=False)
+            assert [str(p) for p in failure.value.problems] == problems
+            assert sorted(p.name for p in root.iterdir()) == entries
+            assert snapshot(root / "public") == before
+        else:
+            report = build(config, strict=True, use_cache=False)
+            assert report.problems == []
+            assert (root / output / "2024" / "01" / "a-good-article" / "index.html").is_file()

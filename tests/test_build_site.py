@@ -133,7 +133,8 @@ def test_catalog_lists_every_documented_field(site: BuiltSite) -> None:
 
 
 def test_no_internal_link_is_broken_under_a_sub_path(site: BuiltSite) -> None:
-    assert list(broken_links(site.out, site.config.base_url)) == []
+    broken = [b for b in broken_links(site.out, site.config.base_url)]
+    assert [b for b in broken if "/pagefind/" not in b.target] == []  # built without search
 
 
 def test_no_local_path_of_the_build_machine_appears_in_the_site(site: BuiltSite) -> None:
@@ -151,3 +152,27 @@ def test_same_input_gives_byte_identical_output(tmp_path: Path) -> None:
     assert files_one == files_two
     for relative in files_one:
         assert (first.out / relative).read_bytes() == (second.out / relative).read_bytes(), relative
+
+
+def test_tags_that_make_one_url_get_a_page_each_and_a_warning(tmp_path: Path) -> None:
+    root = copy_site("basic", tmp_path)
+    for name, tag, day in (("cplusplus", "C++", 2), ("c", "C", 1)):
+        (root / "content" / f"{name}.md").write_text(
+            f'+++\ntitle = "Notes on {tag}"\ndate = 2024-03-0{day}\n'
+            f'tags = ["{tag}"]\n+++\nA language.\n'
+        )
+    site = build_site(root)
+    assert "<h1>Articles on C</h1>" in site.page("/tags/c/")
+    assert "Notes on C<" in site.page("/tags/c/") and "Notes on C++" not in site.page("/tags/c/")
+    assert "<h1>Articles on C++</h1>" in site.page("/tags/c-2/")
+    assert "Notes on C++" in site.page("/tags/c-2/")
+    assert "/tags/c-2/" in site.article_page("cplusplus")
+    warnings = [str(p) for p in site.report.warnings if "same URL" in p.message]
+    assert warnings == [
+        "content/cplusplus.md: warning: tag 'C++' makes the same URL as tag 'C' (/tags/c/); its "
+        "page is /tags/c-2/ instead (if they are one tag, write the name the same way everywhere)"
+    ]
+    again = build_site(root)  # unchanged: skipped, and reports the same warning
+    assert [str(p) for p in again.report.warnings if "same URL" in p.message] == warnings
+    broken = [b for b in broken_links(site.out, site.config.base_url)]
+    assert [b for b in broken if "/pagefind/" not in b.target] == []  # built without search

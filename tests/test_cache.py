@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import importlib
+import logging
+import shutil
 import sqlite3
 from pathlib import Path
 
 import pytest
 
 from generator.cache import CACHE_DIR, Cache
-from tests.helpers import build_site, copy_site
+from tests.helpers import build_site, copy_site, differences, generate_archive, snapshot
 
 
 @pytest.fixture
@@ -163,3 +165,81 @@ def test_features_made_on_worker_processes_are_cached(
     cache = Cache(site_root / CACHE_DIR)
     cached = build_module.cached_features(articles, config, cache, jobs=2)
     assert sorted(cached) == sorted(a.id for a in articles if not a.draft)
+
+
+GENERATED = 60
+"""Articles in the generated site: enough for a cache with interior, leaf and overflow pages."""
+PAGE_KINDS = {2: "index interior", 5: "table interior", 10: "index leaf", 13: "table leaf"}
+
+
+@pytest.fixture(scope="module")
+def cached_site(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, bytes]]:
+    """A generated site built once from nothing: its folder (cache included) and output."""
+    root = generate_archive(tmp_path_factory.mktemp("damage") / "site", GENERATED)
+    built = build_site(root)
+    assert built.report.cache_misses == GENERATED
+    return root, snapshot(built.out)
+
+
+def _page_of_kind(database: bytes, kind: str, page_size: int = 4096) -> int:
+    """The middle one of the database's pages of a kind (b-tree pages by their type byte;
+    "overflow" is any other page: the middle of a stored value)."""
+    pages = [
+        number
+        for number in range(1, len(database) // page_size)  # page 0 holds the file header
+        if PAGE_KINDS.get(database[number * page_size], "overflow") == kind
+    ]
+    assert pages, f"no {kind} page in a cache of {len(database)} bytes"
+    return pages[len(pages) // 2]
+
+
+@pytest.mark.parametrize(
+    ("where", "offset_in_page"),
+    [
+        ("index interior", 0),
+        ("table interior", 0),
+        ("index leaf", 0),
+        ("index leaf", 1500),
+        ("table leaf", 0),
+        ("overflow", 100),
+        ("middle of the file", 0),
+    ],
+)
+def test_a_cache_damaged_inside_the_file_is_replaced_and_the_next_build_hits_it(
+    cached_site: tuple[Path, dict[str, bytes]],
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+    where: str,
+    offset_in_page: int,
+) -> None:
+    """Bytes flipped inside a real cache (past its header): the build says so once, starts a
+    new cache and builds the same site; the build after it reads every file from the cache."""
+    original, clean = cached_site
+    root = tmp_path / "site"
+    shutil.copytree(original, root)
+    database = root / CACHE_DIR / "cache.sqlite3"
+    data = bytearray(database.read_bytes())
+    if where == "middle of the file":
+        start = len(data) // 2 + offset_in_page
+    else:
+        start = _page_of_kind(bytes(data), where) * 4096 + offset_in_page
+    data[start : start + 64] = bytes(b ^ 0xFF for b in data[start : start + 64])
+    database.write_bytes(data)
+
+    shutil.rmtree(root / "public")  # both builds below render every page
+    with caplog.at_level(logging.WARNING, logger="generator.cache"):
+        damaged = build_site(root)
+    assert differences(snapshot(damaged.out), clean) == []
+    warnings = [r.getMessage() for r in caplog.records if r.name == "generator.cache"]
+    assert len(warnings) <= 1, warnings
+    if damaged.report.cache_hits < GENERATED - 1:  # more than one value lost: SQLite said so
+        assert len(warnings) == 1 and "is damaged" in warnings[0], warnings
+        assert "started a new one" in warnings[0]
+
+    shutil.rmtree(root / "public")
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger="generator.cache"):
+        after = build_site(root)
+    assert (after.report.cache_hits, after.report.cache_misses) == (GENERATED, 0)
+    assert [r.getMessage() for r in caplog.records] == []
+    assert differences(snapshot(after.out), clean) == []

@@ -95,3 +95,74 @@ def test_every_article_page_has_news_article_json_ld_by_extruct(demo: Built) -> 
             assert item["datePublished"] == article["date_published"], article["id"]
         else:
             assert "datePublished" not in item, article["id"]
+
+
+@pytest.fixture
+def damaged(demo: Built, tmp_path: Path) -> Path:
+    """A copy of the built demo, for a test to break."""
+    return Path(shutil.copytree(demo.out, tmp_path / "archive"))
+
+
+def _add_to_page(site: Path, page: str, markup: str) -> None:
+    """Put `markup` at the start of the page's main content."""
+    path = site / page
+    html = path.read_text(encoding="utf-8")
+    assert '<main id="main"' in html
+    path.write_text(html.replace('<main id="main"', f'{markup}<main id="main"', 1))
+
+
+def _broken(site: Path) -> list[str]:
+    return [str(link) for link in broken_links(site, BASE)]
+
+
+def test_a_deleted_asset_is_reported_on_every_page_that_uses_it(damaged: Path) -> None:
+    (damaged / "static" / "favicon.svg").unlink()
+    broken = _broken(damaged)
+    pages = [p for p in damaged.rglob("*.html") if "pagefind" not in p.parts]
+    assert len(broken) == len(pages)
+    assert "index.html: broken link to /archive/static/favicon.svg" in broken
+
+
+def test_a_link_to_a_missing_page_is_reported(damaged: Path) -> None:
+    _add_to_page(damaged, "index.html", '<a href="2024/no-such-article/">Gone</a>')
+    assert _broken(damaged) == ["index.html: broken link to 2024/no-such-article/"]
+
+
+def test_a_missing_entry_of_a_srcset_is_reported(damaged: Path) -> None:
+    image = (
+        '<img src="static/favicon.svg" alt="" '
+        'srcset="static/favicon.svg 1x, static/wide.png 2x, /archive/static/favicon.svg 3x">'
+    )
+    _add_to_page(damaged, "index.html", image)
+    assert _broken(damaged) == ["index.html: broken link to static/wide.png"]
+
+
+def test_a_css_url_to_a_missing_file_is_reported(damaged: Path) -> None:
+    sheet = damaged / "static" / "style.css"
+    sheet.write_text(
+        sheet.read_text(encoding="utf-8")
+        + '\n.masthead { background: url("paper.png"), url(favicon.svg); }\n',
+        encoding="utf-8",
+    )
+    assert _broken(damaged) == ["static/style.css: broken link to paper.png"]
+
+
+def test_a_fragment_that_names_nothing_in_its_page_is_reported(damaged: Path) -> None:
+    links = (
+        '<a href="#main">fine</a><a href="search/#main">fine</a><a href="#top">fine</a>'
+        '<a href="#nowhere">here</a><a href="stories/#no-such-part">there</a>'
+    )
+    _add_to_page(damaged, "index.html", links)
+    assert _broken(damaged) == [
+        "index.html: broken link to #nowhere (no id or name 'nowhere' in index.html)",
+        "index.html: broken link to stories/#no-such-part "
+        "(no id or name 'no-such-part' in stories/index.html)",
+    ]
+
+
+def test_the_check_command_lists_what_is_broken_and_exits_1(demo: Built, damaged: Path) -> None:
+    (damaged / "static" / "style.css").unlink()
+    process = run_cli("check", "-o", str(damaged), "--base-url", BASE, cwd=demo.root)
+    assert process.returncode == 1
+    assert "index.html: broken link to /archive/static/style.css" in process.stdout.splitlines()
+    assert process.stdout.splitlines()[-1].endswith("broken link(s) in archive/")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 from ..config import SiteConfig
 from ..model import Archive, Article
@@ -16,24 +16,34 @@ def analyse(
     config: SiteConfig,
     features: Mapping[str, ArticleFeatures] | None = None,
     jobs: int = 1,
+    step: Callable[[str], None] | None = None,
 ) -> Archive:
     """Drop drafts, order newest first, group versions into stories, find related stories.
 
     `features` (by article id, e.g. from a cache keyed by `features.cache_key`) saves
     recomputing them; missing ones are computed once here and shared by versions and related.
     Features, grouping and related use `jobs` processes where the archive is large enough.
+    `step(name)` is told as each of them begins ("features", "grouping", "related"), for a
+    progress line: on a large archive each takes seconds to minutes.
     """
+    began = step or _silent
     published = sorted((a for a in articles if not a.draft), key=lambda a: a.sort_key, reverse=True)
     given = dict(features or {})
     if config.versions.enabled or config.related.enabled:
         missing = [a for a in published if a.id not in given]
+        if missing:
+            began("features")
         size = config.versions.shingle_size
         made = compute_features_in_parallel(missing, size, jobs)
         given.update(zip((a.id for a in missing), made, strict=True))
+    if config.versions.enabled:
+        began("grouping")
     stories = (
         group_stories(published, config.versions, given, jobs) if config.versions.enabled else []
     )
     story_of = {v.article_id: s.id for s in stories for v in s.versions}
+    if config.related.enabled:
+        began("related")
     related = (
         find_related(published, story_of, config.related, given, jobs)
         if config.related.enabled
@@ -45,3 +55,7 @@ def analyse(
         story_of=story_of,
         related=related,
     )
+
+
+def _silent(step: str) -> None:
+    return None

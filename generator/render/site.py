@@ -85,11 +85,17 @@ class SiteData:
     def article_url(self, article_id: str) -> str:
         return self.href(self.urls.by_id[article_id])
 
+    def term_path(self, kind: str, name: str) -> str:
+        """The site path of an author's, publication's or tag's page."""
+        return f"/{kind}/{self.taxonomies.slug(kind, name)}/"
+
     def author_link(self, name: str) -> Link:
-        return Link(name, self.href(f"/authors/{slugify(name)}/"))
+        return Link(name, self.href(self.term_path("authors", name)))
 
     def publication_link(self, name: str) -> Link | None:
-        return Link(name, self.href(f"/publications/{slugify(name)}/")) if slugify(name) else None
+        if not slugify(name):
+            return None
+        return Link(name, self.href(self.term_path("publications", name)))
 
     def summary(self, article_id: str) -> Summary:
         """An article as lists show it; made once, as it appears on many list pages."""
@@ -148,15 +154,18 @@ def prepare(
     urls: UrlMap,
     fingerprint: str = "",
     diffs: Mapping[tuple[str, str], VersionDiff] | None = None,
+    taxonomies: Taxonomies | None = None,
 ) -> SiteData:
     """`fingerprint` names the code and theme; pages are keyed by it and by their values.
-    `diffs` are diffs between versions made earlier (see `SiteData.diffs`)."""
+    `diffs` are diffs between versions made earlier (see `SiteData.diffs`); `taxonomies`, made
+    earlier by the build (which reports their problems), are made here when not given."""
     site = site_view(config, lambda path: href(config, path))
     return SiteData(
         config=config,
         archive=archive,
         urls=urls,
-        taxonomies=build_taxonomies(archive.articles, config.timezone),
+        taxonomies=taxonomies
+        or build_taxonomies(archive.articles, config.timezone, config.content_dir.name),
         by_id={a.id: a for a in archive.articles},
         story_by_id={s.id: s for s in archive.stories},
         site=site,
@@ -203,7 +212,7 @@ def article_page(data: SiteData, article: Article) -> Page:
         article,
         url=url,
         author_urls=[
-            absolute(config, f"/authors/{slugify(a)}/") for a in article.authors if slugify(a)
+            absolute(config, data.term_path("authors", a)) for a in article.authors if slugify(a)
         ],
         language=config.language,
         based_on_url=based_on,
@@ -218,7 +227,9 @@ def article_page(data: SiteData, article: Article) -> Page:
         url=data.href(path),
         authors=authors,
         publication=data.publication_link(article.publication),
-        tags=tuple(Link(t, data.href(f"/tags/{slugify(t)}/")) for t in article.tags if slugify(t)),
+        tags=tuple(
+            Link(t, data.href(data.term_path("tags", t))) for t in article.tags if slugify(t)
+        ),
         date=day,
         year=day.iso[:4] if day else "",
         search_sort=f"{when_sort_key(article.date)} {article.id}",  # unique: ties break by id

@@ -4,6 +4,7 @@ story, diff and article pages, keyboard use, screenshots and an axe-core accessi
 from __future__ import annotations
 
 import json
+import re
 import time
 from collections.abc import Callable
 from typing import Any
@@ -231,17 +232,22 @@ def _pages(site: ServedSite) -> dict[str, str]:
     }
 
 
+@pytest.mark.parametrize("scheme", ["light", "dark"])
 @pytest.mark.parametrize("name", ["home", "article", "story", "diff", "search"])
 def test_page_is_screenshotted_and_has_no_accessibility_violations(
-    demo: ServedSite, tab: Tab, name: str
+    demo: ServedSite, tab: Tab, name: str, scheme: str
 ) -> None:
+    """axe-core on each page in the light and the dark colour scheme (contrast differs)."""
     page = tab.page
+    page.emulate_media(color_scheme=scheme)
     page.goto(_pages(demo)[name])
     if name == "search":
         wait_for_results(page)
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+    suffix = "" if scheme == "light" else "-dark"
+    page.screenshot(path=str(SCREENSHOTS / f"{name}{suffix}.png"), full_page=True)
     assert tab.problems() == []
+    assert page.evaluate(f"() => matchMedia('(prefers-color-scheme: {scheme})').matches")
 
     axe = axe_script()
     if axe is None:
@@ -256,7 +262,10 @@ def test_page_is_screenshotted_and_has_no_accessibility_violations(
             "id": v["id"],
             "impact": v["impact"],
             "help": v["help"],
-            "nodes": [{"target": n["target"], "html": n["html"][:200]} for n in v["nodes"][:5]],
+            "nodes": [
+                {"target": n["target"], "html": n["html"][:200], "why": n["failureSummary"]}
+                for n in v["nodes"][:5]
+            ],
         }
         for v in result["violations"]
     ]
@@ -289,4 +298,40 @@ def test_results_can_be_ordered_by_date(demo: ServedSite, tab: Tab) -> None:
     wait_for_results(page)
     oldest_first = [dates[t] for t in result_titles(page)]
     assert oldest_first == sorted(oldest_first)
+    assert tab.problems() == []
+
+
+PAGEFIND_SEARCH = """async ([base, word]) => {
+    const pagefind = await import(base + 'pagefind/pagefind.js');
+    const search = await pagefind.search(word);
+    const texts = [];
+    for (const result of search.results) texts.push((await result.data()).content);
+    return texts;
+}"""
+"""The indexed text of every page a word finds (Pagefind also finds near words: "tops" for
+"topics", "at" for "atom")."""
+
+
+def _words(text: str) -> set[str]:
+    return {w.lower() for w in re.findall(r"[A-Za-z]{4,}", text)}
+
+
+def test_a_word_only_in_the_navigation_or_footer_finds_nothing(demo: ServedSite, tab: Tab) -> None:
+    """Pagefind indexes article bodies and titles only: words of the masthead, the menu and the
+    footer that no article uses are on every page, yet no page is found by them, and the
+    indexed text of the pages that near words find holds none of them."""
+    home = (demo.built.out / "index.html").read_text(encoding="utf-8")
+    parts = re.findall(r"<(?:header|footer)\b.*?</(?:header|footer)>", home, re.S)
+    chrome = _words(re.sub(r"<[^>]*>", " ", " ".join(parts)))  # their text, not their tags
+    sources = (demo.built.root / "content").rglob("*")
+    content = " ".join(p.read_text(encoding="utf-8") for p in sources if p.is_file())
+    only_chrome = sorted(chrome - _words(content))
+    assert {"broadsheet", "catalog", "topics", "atom"} <= set(only_chrome), only_chrome
+    page = tab.page
+    page.goto(demo.url(""))
+    assert len(page.evaluate(PAGEFIND_SEARCH, [demo.base, "hairbrush"])) == 1  # a body's word
+    for word in only_chrome:
+        for text in page.evaluate(PAGEFIND_SEARCH, [demo.base, word]):
+            assert word not in _words(text), (word, text[:300])
+            assert "Built with Broadsheet" not in text
     assert tab.problems() == []
