@@ -66,9 +66,15 @@ class RelatedSettings:
 
 @dataclass(frozen=True, slots=True)
 class SearchSettings:
-    """[search]: the Pagefind index."""
+    """[search]: the Pagefind index, built in shards (see generator/search.py)."""
 
     enabled: bool = True
+    shard_size: int = 1500
+    """Article pages per search shard, at most, until `max_shards` is reached. Each shard is its
+    own Pagefind bundle: an edit re-indexes only its shard (Pagefind takes about 1 s per 600
+    pages), while every search fetches a few files from every shard."""
+    max_shards: int = 64
+    """The most shards an archive is split into, however large; more pages per shard beyond it."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -228,6 +234,12 @@ def _check_values(values: dict[str, Any], problems: list[str]) -> None:
         problems.append("per_page must be at least 1")
     if values.get("feed_size", 1) < 1:
         problems.append("feed_size must be at least 1")
+    search = values.get("search")
+    if search is not None:
+        if search.shard_size < 1:
+            problems.append("search.shard_size must be at least 1 (article pages per shard)")
+        if not 1 <= search.max_shards <= 256:
+            problems.append("search.max_shards must be between 1 and 256")
     base = values.get("base_url")
     if base is not None:
         parts = urlsplit(base)
