@@ -162,18 +162,21 @@ def _reuse(
     if not found:
         return None
     folder, record = found[0]
-    source = previous / folder
+    source, into = os.fspath(previous / folder), os.fspath(target)
+    linked: list[str] = []
     try:
         for relative, stat in record.files.items():
-            now = (source / relative).stat()
+            now = os.stat(f"{source}/{relative}")
             if [now.st_size, now.st_mtime_ns, now.st_ino] != stat:
                 return None
+        for parent in sorted({os.path.dirname(relative) for relative in record.files}):
+            os.makedirs(f"{into}/{parent}", exist_ok=True)
         for relative in record.files:
-            (target / relative).parent.mkdir(parents=True, exist_ok=True)
-            os.link(source / relative, target / relative)
+            os.link(f"{source}/{relative}", f"{into}/{relative}")
+            linked.append(relative)
     except OSError:
-        for relative in record.files:
-            (target / relative).unlink(missing_ok=True)
+        for relative in linked:
+            os.unlink(f"{into}/{relative}")
         return None
     return BundleRecord(shard.key, _stats(target, list(record.files)), record.pages)
 
@@ -230,9 +233,9 @@ def _files(folder: Path) -> list[str]:
 
 
 def _stats(folder: Path, files: list[str]) -> dict[str, list[int]]:
-    stats = {}
+    stats, base = {}, os.fspath(folder)
     for relative in files:
-        now = (folder / relative).stat()
+        now = os.stat(f"{base}/{relative}")
         stats[relative] = [now.st_size, now.st_mtime_ns, now.st_ino]
     return stats
 

@@ -34,7 +34,7 @@ from .errors import BroadsheetError
 from .output import replace_folder
 from .readers import is_editor_temp
 from .render.theme import find_theme
-from .search import BUNDLE_FOLDER, index_site
+from .search import BUNDLE_FOLDER, SearchStats, index_site
 
 log = logging.getLogger(__name__)
 
@@ -251,14 +251,14 @@ class SearchRefresher:
                 self.on_done(str(exc))
 
 
-def refresh_search_index(config: SiteConfig) -> None:
+def refresh_search_index(config: SiteConfig) -> SearchStats:
     """Index the live site into a fresh folder, then swap it for the old pagefind/. Shards whose
     pages did not change are linked from the old one, as in a build."""
     site = config.output_dir
     fresh = site / ".pagefind.new"
     shutil.rmtree(fresh, ignore_errors=True)
     current = site / BUNDLE_FOLDER
-    index_site(
+    stats = index_site(
         site,
         config.language,
         config.search,
@@ -267,6 +267,7 @@ def refresh_search_index(config: SiteConfig) -> None:
         state_dir=config.root / CACHE_DIR,
     )
     replace_folder(fresh, current)
+    return stats
 
 
 def rebuild(config: SiteConfig, *, search: bool) -> BuildReport:

@@ -8,6 +8,8 @@
      keeps the filter list of whichever finishes first, its load of every filter or its first
      search, and a search counts only the filters loaded by then: a search started at once (?q=)
      showed some filters and not others.
+   - merged filters list values in the order the shards brought them, so they are put back in
+     name order, as one bundle lists them.
    - a sorted search is sorted within each shard only (a result's score is its place in its own
      shard), so the merged results are put in the order of every page by that sort, which
      pagefind/sort-<name>.json lists. */
@@ -49,7 +51,20 @@ function order(name) {
   return orders[name];
 }
 
+function byName(object) {
+  var sorted = {};
+  Object.keys(object || {}).sort().forEach(function (key) {
+    var value = object[key];
+    sorted[key] = value && typeof value === "object" ? byName(value) : value;
+  });
+  return sorted;
+}
+
 function sortAcrossShards(found, options) {
+  if (found) {
+    found.filters = byName(found.filters);
+    found.totalFilters = byName(found.totalFilters);
+  }
   var sort = options && options.sort && Object.entries(options.sort)[0];
   if (!found || !sort) { return found; }
   return order(sort[0]).then(function (places) {
@@ -82,7 +97,7 @@ export function preload(term, options) {
 }
 
 export function filters() {
-  return ready.then(function () { return pagefind.filters(); });
+  return ready.then(function () { return pagefind.filters(); }).then(byName);
 }
 
 /* Resolves once every shard is merged and its filters are loaded. */
