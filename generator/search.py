@@ -102,7 +102,7 @@ def index_site(
     records: dict[str, BundleRecord] = {}
     todo: list[tuple[Shard, str]] = []
     for shard, folder in zip(shards, folders, strict=True):
-        record = _reuse(shard, state, previous, bundle / folder)
+        record = _reuse(shard, folder, state, previous, bundle)
         if record:
             records[folder] = record
         else:
@@ -153,16 +153,22 @@ def _force_language(language: str) -> str:
 
 
 def _reuse(
-    shard: Shard, state: SearchState, previous: Path | None, target: Path
+    shard: Shard, folder: str, state: SearchState, previous: Path | None, bundle: Path
 ) -> BundleRecord | None:
-    """Link the current site's bundle of this shard's key into `target`, if it is intact."""
+    """Link the current site's bundle of this shard's key into bundle/folder, if it is intact
+    and was the main bundle, or a merged one, as it is to be now (they hold different files)."""
     if previous is None:
         return None
-    found = [(folder, r) for folder, r in state.bundles.items() if r.key == shard.key]
+    found = [
+        (old, record)
+        for old, record in state.bundles.items()
+        if record.key == shard.key and (old == "") == (folder == "")
+    ]
     if not found:
         return None
-    folder, record = found[0]
-    source, into = os.fspath(previous / folder), os.fspath(target)
+    old, record = found[0]
+    target = bundle / folder
+    source, into = os.fspath(previous / old), os.fspath(target)
     linked: list[str] = []
     try:
         for relative, stat in record.files.items():
