@@ -76,8 +76,12 @@ def save(cache_dir: Path | None, state: SearchState) -> None:
             for folder, r in state.bundles.items()
         },
     }
+    text = json.dumps(raw, separators=(",", ":"))
+    with contextlib.suppress(OSError):
+        if (cache_dir / STATE_FILE).read_text(encoding="utf-8") == text:
+            return  # a build that changed no page: writing 100,000 entries again costs seconds
     with contextlib.suppress(OSError):
         cache_dir.mkdir(parents=True, exist_ok=True)
         temporary = cache_dir / f"{STATE_FILE}.tmp"
-        temporary.write_text(json.dumps(raw, separators=(",", ":")), encoding="utf-8")
+        temporary.write_text(text, encoding="utf-8")
         temporary.replace(cache_dir / STATE_FILE)
