@@ -30,8 +30,10 @@ function fetchJson(name) {
 var listing = fetchJson("shards.json").catch(function () { return { bundles: [], sorts: {} }; });
 
 var ready = listing.then(function (shards) {
-  return Promise.all(shards.bundles.map(function (folder) {
-    return pagefind.mergeIndex(new URL(folder, bundle).pathname);
+  return Promise.all(shards.bundles.map(function (folder) {  /* one missing: search the rest */
+    return pagefind.mergeIndex(new URL(folder, bundle).pathname).catch(function (error) {
+      console.error("Search shard " + folder + " could not be loaded: " + error);
+    });
   }));
 }).then(function () { return pagefind.filters(); });
 
