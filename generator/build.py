@@ -30,7 +30,7 @@ from .render.site import Page, Rendered, SiteData, article_page, prepare, render
 from .render.stories import diff_pairs
 from .render.theme import Theme, find_theme
 from .render.urls import assign_urls
-from .search import index_site
+from .search import BUNDLE_FOLDER, index_site
 
 CODE = code_fingerprint(Path(__file__).resolve().parent)
 """Broadsheet's own code, part of every cache key: a new version never reuses old results."""
@@ -52,6 +52,10 @@ class BuildReport:
     written: int = 0
     unchanged: int = 0
     searchable: int = 0
+    search_shards: int = 0
+    """Pagefind bundles the search index is split into."""
+    search_reindexed: int = 0
+    """Of those, the ones indexed by this build (the others kept: their pages are unchanged)."""
     cache_hits: int = 0
     cache_misses: int = 0
     problems: list[Problem] = field(default_factory=list)
@@ -396,8 +400,16 @@ def _build(
             writer.remove_unclaimed()
         if searching:
             with _timed(report, "search"):
-                step = functools.partial(_step, progress, "search")
-                report.searchable = index_site(writer.staging, config.language, step=step).pages
+                stats = index_site(
+                    writer.staging,
+                    config.language,
+                    config.search,
+                    previous=config.output_dir / BUNDLE_FOLDER,
+                    state_dir=cache_dir if cache else None,
+                    step=functools.partial(_step, progress, "search"),
+                )
+                report.searchable, report.search_shards = stats.pages, stats.shards
+                report.search_reindexed = stats.reindexed
         with _timed(report, "write"):
             for folder in carry_over:
                 writer.carry_over(folder)
@@ -478,7 +490,7 @@ def _diff_input(article: Article) -> str:
     return repr((article.title, article.paragraphs))
 
 
-_COUNTS = ("articles", "drafts", "stories", "pages", "searchable")
+_COUNTS = ("articles", "drafts", "stories", "pages", "searchable", "search_shards")
 
 
 def _unchanged(report: BuildReport, last: manifest.Manifest, strict: bool) -> BuildReport:

@@ -181,7 +181,12 @@ def _summary(report: BuildReport, output: Path, seconds: float, config_warnings:
     files skipped, and the seconds each stage took."""
     warned = len(report.warnings) + config_warnings
     stages = ", ".join(f"{name} {secs:.2f}s" for name, secs in report.timings.items())
-    search = f", search index over {report.searchable} pages" if report.searchable else ""
+    search = (
+        f", search index over {report.searchable} pages in "
+        f"{_count(report.search_shards, 'shard')} ({report.search_reindexed} indexed anew)"
+        if report.searchable
+        else ""
+    )
     cached = report.cache_hits + report.cache_misses
     cache = f"; {report.cache_hits} of {cached} files from the cache" if cached else ""
     return "\n".join(

@@ -328,6 +328,20 @@ class SiteWriter:
             keep_as_spare(self.staging, self.output_dir)
 
 
+def replace_folder(new: Path, current: Path) -> None:
+    """Put folder `new` where `current` is, in one step where the OS allows (serve swaps the
+    search bundle of the live site this way), then delete the old one."""
+    if current.exists() and _exchange(new, current):
+        shutil.rmtree(new, ignore_errors=True)  # now holds the old folder
+        return
+    retired = current.with_name(f".{current.name}.old")
+    shutil.rmtree(retired, ignore_errors=True)
+    if current.exists():
+        current.rename(retired)
+    new.rename(current)
+    shutil.rmtree(retired, ignore_errors=True)
+
+
 def _exchange(a: Path, b: Path) -> bool:
     """Linux renameat2(RENAME_EXCHANGE): both folders swap names in one step."""
     libc_name = ctypes.util.find_library("c")

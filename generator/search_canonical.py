@@ -728,18 +728,20 @@ class _Writes:
                 target.unlink(missing_ok=True)
 
 
-def canonicalise_bundle(bundle_dir: Path) -> None:
+def canonicalise_bundle(bundle_dir: Path) -> list[tuple[str, str]]:
     """Rewrite the filter files, meta files and pagefind-entry.json under bundle_dir into their
-    canonical form (see the module docstring); every other file is left as it is."""
+    canonical form (see the module docstring); every other file is left as it is. Returns the
+    (URL, fragment name) of every page, in canonical order."""
     entry_path = bundle_dir / "pagefind-entry.json"
     writes = _Writes([], {})
+    pages: list[tuple[str, str]] = []
     try:
         entry_text = entry_path.read_text(encoding="utf-8")
         entry = json.loads(entry_text)
         if _pagefind_json(entry) != entry_text:
             raise ValueError("re-serialising it does not give back the same text")
         for language, info in sorted(entry["languages"].items()):
-            info["hash"] = _canonical_language(bundle_dir, language, info["hash"], writes)
+            info["hash"] = _canonical_language(bundle_dir, language, info["hash"], writes, pages)
     except (OSError, ValueError, KeyError, TypeError, zlib.error) as exc:
         writes.abandon()
         raise SearchIndexError(
@@ -750,14 +752,19 @@ def canonicalise_bundle(bundle_dir: Path) -> None:
     writes.move_in_place()  # every new file is in place before any old one goes
     entry_path.write_text(_pagefind_json(entry), encoding="utf-8")
     writes.remove_replaced()
+    return pages
 
 
-def _canonical_language(bundle: Path, language: str, meta_hash: str, writes: _Writes) -> str:
-    """Write one language's canonical files; return the canonical meta hash."""
+def _canonical_language(
+    bundle: Path, language: str, meta_hash: str, writes: _Writes, pages: list[tuple[str, str]]
+) -> str:
+    """Write one language's canonical files; return the canonical meta hash. Adds (URL,
+    fragment) of each of its pages to `pages`."""
     meta_path = bundle / f"pagefind.{meta_hash}.pf_meta"
     meta = _load_checked(meta_path)
     fields = _expect_list(meta, 6, "meta index")
-    order = _canonical_page_order(bundle, fields[1])
+    order, urls = _canonical_page_order(bundle, fields[1])
+    pages.extend(urls)
     renumber = {old: new for new, old in enumerate(order)}
     renumber_array = np.empty(len(order), dtype=np.int64)
     renumber_array[order] = np.arange(len(order))
@@ -792,8 +799,9 @@ def _canonical_language(bundle: Path, language: str, meta_hash: str, writes: _Wr
     return new_meta_hash
 
 
-def _canonical_page_order(bundle: Path, pages: Cbor) -> list[int]:
-    """Pagefind's page numbers in canonical order: by URL, then fragment name.
+def _canonical_page_order(bundle: Path, pages: Cbor) -> tuple[list[int], list[tuple[str, str]]]:
+    """Pagefind's page numbers in canonical order: by URL, then fragment name; and each page's
+    (URL, fragment) in that order.
 
     Pagefind numbers pages in the order its directory walk meets them, which is the file system's
     order and differs between machines; each page's fragment (stable, named by its content) holds
@@ -802,7 +810,7 @@ def _canonical_page_order(bundle: Path, pages: Cbor) -> list[int]:
     folder = os.path.join(bundle, "fragment", "")
     urls = _fragment_urls([f"{folder}{fragment}.pf_fragment" for fragment in fragments])
     keys = sorted(zip(urls, fragments, range(len(fragments)), strict=True))
-    return [number for _, _, number in keys]
+    return [number for _, _, number in keys], [(url, fragment) for url, fragment, _ in keys]
 
 
 _URL_PREFIX = SIGNATURE + b'{"url":'

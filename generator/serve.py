@@ -28,11 +28,13 @@ from watchdog.events import FileSystemEvent, FileSystemEventHandler
 from watchdog.observers import Observer
 
 from .build import BuildReport, build
+from .cache import CACHE_DIR
 from .config import SiteConfig
 from .errors import BroadsheetError
+from .output import replace_folder
 from .readers import is_editor_temp
 from .render.theme import find_theme
-from .search import index_site
+from .search import BUNDLE_FOLDER, SearchStats, index_site
 
 log = logging.getLogger(__name__)
 
@@ -249,19 +251,23 @@ class SearchRefresher:
                 self.on_done(str(exc))
 
 
-def refresh_search_index(config: SiteConfig) -> None:
-    """Index the live site into a fresh folder, then swap it for the old pagefind/."""
+def refresh_search_index(config: SiteConfig) -> SearchStats:
+    """Index the live site into a fresh folder, then swap it for the old pagefind/. Shards whose
+    pages did not change are linked from the old one, as in a build."""
     site = config.output_dir
     fresh = site / ".pagefind.new"
     shutil.rmtree(fresh, ignore_errors=True)
-    index_site(site, config.language, output=fresh)
-    old = site / "pagefind"
-    retired = site / ".pagefind.old"
-    shutil.rmtree(retired, ignore_errors=True)
-    if old.exists():
-        old.rename(retired)
-    fresh.rename(old)
-    shutil.rmtree(retired, ignore_errors=True)
+    current = site / BUNDLE_FOLDER
+    stats = index_site(
+        site,
+        config.language,
+        config.search,
+        output=fresh,
+        previous=current,
+        state_dir=config.root / CACHE_DIR,
+    )
+    replace_folder(fresh, current)
+    return stats
 
 
 def rebuild(config: SiteConfig, *, search: bool) -> BuildReport:

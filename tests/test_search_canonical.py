@@ -231,6 +231,17 @@ def test_separate_pagefind_runs_give_byte_identical_bundles_after_canonicalising
     assert any(name.startswith("filter/en_") for name in canonical[0])
 
 
+def test_canonicalising_names_each_page_with_its_fragment_in_url_order(tmp_path: Path) -> None:
+    """What the sharded index merges its date order from (generator/search.py)."""
+    bundle = tmp_path / "bundle"
+    index_in_new_process(write_site(tmp_path / "site"), bundle)
+    pages = canonicalise_bundle(bundle)
+    assert [url for url, _ in pages] == [f"/story-{i}/" for i in range(8)]
+    for url, fragment in pages:
+        raw = read_data_file((bundle / "fragment" / f"{fragment}.pf_fragment").read_bytes())
+        assert f'"url":"{url}"'.encode() in raw
+
+
 def test_canonicalising_twice_changes_nothing(tmp_path: Path) -> None:
     index_in_new_process(write_site(tmp_path / "site"), tmp_path / "bundle")
     canonicalise_bundle(tmp_path / "bundle")

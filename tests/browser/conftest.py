@@ -127,11 +127,17 @@ class ServedSite:
         return json.loads((self.built.out / "catalog.json").read_text(encoding="utf-8"))
 
 
+DEMO_SHARD_SIZE = 4
+"""The demo's 14 articles in 4 search shards: every search test runs across merged bundles."""
+
+
 @pytest.fixture(scope="session")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServedSite]:
-    """The demo archive (a copy of site.toml + content/), built for /archive/ and served there."""
+    """The demo archive (a copy of site.toml + content/), its search index in shards, built for
+    /archive/ and served there."""
     tmp = tmp_path_factory.mktemp("demo")
-    built = build_with_cli(copy_demo(tmp / "src"), tmp / "www" / "archive", "/archive/")
+    source = copy_demo(tmp / "src", shard_size=DEMO_SHARD_SIZE)
+    built = build_with_cli(source, tmp / "www" / "archive", "/archive/")
     with serve(tmp / "www") as origin:
         yield ServedSite(built, origin, origin + "/archive/")
 

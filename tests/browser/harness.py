@@ -45,11 +45,15 @@ def run_cli(*args: str, cwd: Path, timeout: float = 300) -> subprocess.Completed
     )
 
 
-def copy_demo(dest: Path) -> Path:
-    """A copy of the repository's demo archive (site.toml + content/) in `dest`."""
+def copy_demo(dest: Path, shard_size: int | None = None) -> Path:
+    """A copy of the repository's demo archive (site.toml + content/) in `dest`; with
+    `shard_size`, its search index is split into shards of at most that many articles."""
     dest.mkdir(parents=True, exist_ok=True)
     shutil.copy2(REPO / "site.toml", dest / "site.toml")
     shutil.copytree(REPO / "content", dest / "content")
+    if shard_size is not None:
+        with open(dest / "site.toml", "a", encoding="utf-8") as toml:
+            toml.write(f"\n[search]\nshard_size = {shard_size}\n")
     return dest
 
 

@@ -16,7 +16,7 @@
 
   var options = {
     element: "#search",
-    bundlePath: base + "pagefind/",
+    bundlePath: base + "static/search/",  /* Pagefind with the shards merged: search/pagefind.js */
     baseUrl: base,
     showImages: false,
     showSubResults: false,
@@ -58,17 +58,10 @@
       if (labelInput()) { observer.disconnect(); }
     }).observe(root, { childList: true, subtree: true });
   }
-  /* Pagefind's UI keeps the filter list of whichever finishes first: its load of every filter
-     or its first search, and a search counts only the filters loaded by then. A search started
-     at once (?q=) on a slow device showed some filters and not others, so load them all first;
-     the import is the same module instance as the UI's. */
-  var filtersLoaded = import(base + "pagefind/pagefind.js")
-    .then(function (pagefind) {
-      return pagefind.options({ baseUrl: base }).then(function () { return pagefind.filters(); });
-    })
-    .catch(function () { return null; });
+  /* The index loads every shard and all their filters before the first search runs (see
+     static/search/pagefind.js): a search started at once (?q=) shows every filter. */
   var query = params.get("q");
-  if (query) { filtersLoaded.then(function () { ui.triggerSearch(query); }); }
+  if (query) { ui.triggerSearch(query); }
 
   if (select) {
     select.addEventListener("change", function () {

@@ -1,0 +1,87 @@
+"""What the last search step left, kept in `.broadsheet-cache/` (never in the published site):
+each page's scan, and each shard bundle's key, files and pages. With it an edit re-indexes only
+the shards whose pages changed; without it (deleted, unreadable, --no-cache) every shard is
+indexed again, which gives the same bytes."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .search_shards import PageScan
+
+STATE_FILE = "search-shards.json"
+_VERSION = 1
+
+
+@dataclass(frozen=True, slots=True)
+class BundleRecord:
+    """One shard bundle as written."""
+
+    key: str
+    """The shard's key (search_shards.plan_shards)."""
+    files: dict[str, list[int]]
+    """Each file of the bundle (relative to its folder) -> [size, mtime_ns, inode] when written:
+    a file that still has them holds the bytes written."""
+    pages: list[tuple[str, str]]
+    """(URL, fragment name) of each page, in the bundle's canonical (URL) order."""
+
+
+@dataclass(frozen=True, slots=True)
+class SearchState:
+    pages: dict[str, PageScan] = field(default_factory=dict)
+    """Scans of the site's HTML pages by path."""
+    bundles: dict[str, BundleRecord] = field(default_factory=dict)
+    """Shard bundles by folder, relative to the search bundle ("" for the main bundle)."""
+
+
+def load(cache_dir: Path | None) -> SearchState:
+    if cache_dir is None:
+        return SearchState()
+    try:
+        raw = json.loads((cache_dir / STATE_FILE).read_text(encoding="utf-8"))
+        if raw.get("version") != _VERSION:
+            return SearchState()
+        pages = {
+            path: PageScan(path, (size, mtime, inode), bool(marked), digest, _pairs(sorts))
+            for path, size, mtime, inode, marked, digest, sorts in raw["pages"]
+        }
+        bundles = {
+            folder: BundleRecord(record["key"], record["files"], _pairs(record["pages"]))
+            for folder, record in raw["bundles"].items()
+        }
+    except (OSError, ValueError, KeyError, TypeError):
+        return SearchState()
+    return SearchState(pages, bundles)
+
+
+def _pairs(rows: list[list[str]]) -> list[tuple[str, str]]:
+    return [(str(a), str(b)) for a, b in rows]
+
+
+def save(cache_dir: Path | None, state: SearchState) -> None:
+    """Write atomically; a failure only costs the next build its reuse of bundles."""
+    if cache_dir is None:
+        return
+    raw = {
+        "version": _VERSION,
+        "pages": [
+            [p.path, *p.stat, int(p.marked), p.digest, [list(s) for s in p.sorts]]
+            for p in state.pages.values()
+        ],
+        "bundles": {
+            folder: {"key": r.key, "files": r.files, "pages": [list(p) for p in r.pages]}
+            for folder, r in state.bundles.items()
+        },
+    }
+    text = json.dumps(raw, separators=(",", ":"))
+    with contextlib.suppress(OSError):
+        if (cache_dir / STATE_FILE).read_text(encoding="utf-8") == text:
+            return  # a build that changed no page: writing 100,000 entries again costs seconds
+    with contextlib.suppress(OSError):
+        cache_dir.mkdir(parents=True, exist_ok=True)
+        temporary = cache_dir / f"{STATE_FILE}.tmp"
+        temporary.write_text(text, encoding="utf-8")
+        temporary.replace(cache_dir / STATE_FILE)

@@ -1,0 +1,104 @@
+"""The demo archive with its search index in shards: an edit re-indexes only its own shard, in a
+build and in serve's background refresh, and the bundles are the same bytes build after build."""
+
+from __future__ import annotations
+
+import gzip
+import json
+from pathlib import Path
+
+import pytest
+
+from generator.serve import rebuild, refresh_search_index
+from tests.browser.harness import copy_demo
+from tests.helpers import BuiltSite, build_site
+
+EDITED = "content/clippings/courier-2025-03-19-port-selwyn-timber-debris.txt"
+
+
+def bundles(out: Path) -> dict[str, dict[str, tuple[int, bytes]]]:
+    """Each shard bundle (folder under pagefind/, "" the main one) -> its files' (inode, bytes);
+    the lists of all shards (shards.json, sort-*.json) are left out."""
+    root = out / "pagefind"
+    found: dict[str, dict[str, tuple[int, bytes]]] = {}
+    for path in root.rglob("*"):
+        if path.is_file() and not (path.parent == root and path.suffix == ".json"):
+            parts = path.relative_to(root).parts
+            folder = parts[0] if parts[0].startswith("shard-") else ""
+            found.setdefault(folder, {})[path.as_posix()] = (path.stat().st_ino, path.read_bytes())
+    return found
+
+
+def urls_in(out: Path, folder: str) -> set[str]:
+    fragments = (out / "pagefind" / folder / "fragment").glob("*.pf_fragment")
+    return {json.loads(gzip.decompress(f.read_bytes())[12:])["url"] for f in fragments}
+
+
+@pytest.fixture
+def sharded(tmp_path: Path) -> BuiltSite:
+    return build_site(copy_demo(tmp_path / "demo", shard_size=4), search=True)
+
+
+def test_a_small_shard_size_splits_the_index_into_bundles_merged_by_the_search_page(
+    sharded: BuiltSite,
+) -> None:
+    assert sharded.report.search_shards == 4
+    assert sharded.report.search_reindexed == 4
+    listing = json.loads((sharded.out / "pagefind" / "shards.json").read_text())
+    folders = sorted(bundles(sharded.out))
+    assert [f"{f}/" for f in folders if f] == listing["bundles"]
+    indexed = [urls_in(sharded.out, folder) for folder in folders]
+    assert sum(len(u) for u in indexed) == sharded.report.searchable == 14
+    assert all(indexed)
+    assert not list((sharded.out / "pagefind" / listing["bundles"][0]).glob("*.js"))
+    order = json.loads((sharded.out / "pagefind" / listing["sorts"]["date"]).read_text())
+    assert len(order) == len(set(order)) >= 12  # every dated article once
+
+
+def test_an_edit_reindexes_only_the_shard_of_the_edited_article(sharded: BuiltSite) -> None:
+    before = bundles(sharded.out)
+    edited = sharded.root / EDITED
+    edited.write_text(edited.read_text() + "\nThe harbourmaster counted nine barges.\n")
+    again = build_site(sharded.root, search=True)
+    after = bundles(again.out)
+    assert again.report.search_reindexed == 1
+    changed = [folder for folder in before if before[folder] != after[folder]]
+    assert len(changed) == 1
+    url = next(a["url"] for a in again.catalog()["articles"] if "timber debris" in a["title"])
+    assert url in urls_in(again.out, changed[0])
+    for folder in before.keys() - changed:  # the very same files: linked, not written again
+        assert after[folder] == before[folder]
+
+
+def test_serve_refreshes_the_index_reusing_unchanged_shards(sharded: BuiltSite) -> None:
+    before = bundles(sharded.out)
+    edited = sharded.root / EDITED
+    edited.write_text(edited.read_text() + "\nA second crane arrived on Tuesday.\n")
+    rebuild(sharded.config, search=True)  # pages now, the old bundle carried over
+    assert bundles(sharded.out) == before
+    stats = refresh_search_index(sharded.config)
+    assert (stats.shards, stats.reindexed) == (4, 1)
+    after = bundles(sharded.out)
+    assert sum(before[folder] != after[folder] for folder in before) == 1
+    assert not list(sharded.out.glob(".pagefind*"))
+
+
+def test_a_bundle_changed_behind_the_builds_back_is_indexed_again(sharded: BuiltSite) -> None:
+    meta = next((sharded.out / "pagefind").glob("*.pf_meta"))
+    good = meta.read_bytes()
+    meta.unlink()
+    meta.write_bytes(good[:-1] + b"\0")
+    (sharded.root / ".broadsheet-cache" / "last-build.json").unlink()  # no shortcut: build
+    again = build_site(sharded.root, search=True)
+    assert again.report.search_reindexed == 1
+    assert meta.read_bytes() == good
+
+
+def test_sharded_builds_of_one_input_are_byte_identical(tmp_path: Path) -> None:
+    first = build_site(copy_demo(tmp_path / "one", shard_size=4), search=True)
+    second = build_site(copy_demo(tmp_path / "two", shard_size=4), search=True)
+    files = sorted(p.relative_to(first.out) for p in first.out.rglob("*") if p.is_file())
+    assert files == sorted(p.relative_to(second.out) for p in second.out.rglob("*") if p.is_file())
+    assert len(bundles(first.out)) == 4
+    for relative in files:
+        assert (first.out / relative).read_bytes() == (second.out / relative).read_bytes()
