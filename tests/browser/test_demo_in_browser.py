@@ -302,7 +302,7 @@ def test_results_can_be_ordered_by_date(demo: ServedSite, tab: Tab) -> None:
 
 
 PAGEFIND_SEARCH = """async ([base, word]) => {
-    const pagefind = await import(base + 'pagefind/pagefind.js');
+    const pagefind = await import(base + 'static/search/pagefind.js');  // every shard
     const search = await pagefind.search(word);
     const texts = [];
     for (const result of search.results) texts.push((await result.data()).content);
