@@ -239,7 +239,7 @@ def available_tools(corpus: Path, broadsheet_args: Sequence[str]) -> dict[str, T
             "broadsheet",
             (("broadsheet", command),),
             out,
-            (out, f".{out}.building", ".broadsheet-cache"),
+            (out, f".{out}.building", f".{out}.spare", f".{out}.previous", ".broadsheet-cache"),
             env,
         )
     else:
