@@ -216,7 +216,7 @@ class Fingerprint:
             paragraph_words=paragraph_words,
             numbers=numbers,
             unique=unique,
-            shingle_at=shingle_at.ravel(),
+            shingle_at=shingle_at.ravel().astype(np.int32),  # half of int64's memory
             paragraph_shingles=paragraph_shingles,
             words=int(paragraph_words.sum()),
             counted_words=int(paragraph_words[paragraph_shingles > 0].sum()),
