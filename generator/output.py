@@ -56,10 +56,6 @@ def discarded_folder(output_dir: Path) -> Path:
     return output_dir.with_name(f".{output_dir.name}.discarded-{time.time_ns()}")
 
 
-#: Sites of more files than this are deleted by a detached process once replaced.
-_DISCARD_IN_BACKGROUND = 2000
-
-
 def recover(output_dir: Path) -> None:
     """Undo what a killed build left: a swap cut in the middle is completed backwards, a
     half-built staging folder becomes the spare (it is checked file by file when reused); and
@@ -78,20 +74,17 @@ def keep_as_spare(folder: Path, output_dir: Path) -> None:
     """Make `folder` the spare, or delete it if there is one already."""
     spare = spare_folder(output_dir)
     if spare.exists():
-        discard(folder, output_dir, _DISCARD_IN_BACKGROUND + 1)
+        discard(folder, output_dir)
         return
     try:
         folder.rename(spare)
     except OSError:
-        discard(folder, output_dir, _DISCARD_IN_BACKGROUND + 1)
+        discard(folder, output_dir)
 
 
-def discard(folder: Path, output_dir: Path, files: int) -> None:
-    """Delete a replaced site. A large one is renamed aside and deleted by a detached process:
-    removing 20,000 folders takes seconds, and the new site is already in place."""
-    if files <= _DISCARD_IN_BACKGROUND:
-        shutil.rmtree(folder, ignore_errors=True)
-        return
+def discard(folder: Path, output_dir: Path) -> None:
+    """Delete a site folder no longer wanted: renamed aside and deleted by a detached process
+    (removing 20,000 folders takes seconds, and the build need not wait for it)."""
     aside = discarded_folder(output_dir)
     try:
         folder.rename(aside)

@@ -4,7 +4,6 @@ from pathlib import Path
 
 import pytest
 
-from generator import output
 from generator.errors import OutputError
 from generator.output import (
     SiteWriter,
@@ -126,10 +125,9 @@ def test_a_spare_holding_files_where_folders_go_is_put_right(tmp_path: Path) -> 
 
 
 def test_a_leftover_staging_folder_becomes_the_spare_or_is_deleted_in_the_background(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path,
 ) -> None:
-    """A big tree left by a killed build is removed by a detached process when a spare exists."""
-    monkeypatch.setattr(output, "_DISCARD_IN_BACKGROUND", 1)
+    """A tree left by a killed build is removed by a detached process when a spare exists."""
     out = tmp_path / "public"
     build_site(out, {"index.html": b"one"})
     build_site(out, {"index.html": b"two"})

@@ -11,7 +11,6 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
-from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -159,12 +158,6 @@ def _finalise(x: np.ndarray) -> np.ndarray:
     x = x ^ (x >> np.uint64(27))
     x = x * _MIX3
     return x ^ (x >> np.uint64(31))
-
-
-def shingle_hashes(words: Sequence[str], size: int) -> np.ndarray:
-    """Hashes of every run of `size` words (one hash for the whole text when it is shorter)."""
-    h = np.fromiter((_HASHES.get(w) or _word_hash(w) for w in words), dtype=np.uint64)
-    return _rolling(h, min(size, len(h))) if len(h) else h
 
 
 def _rolling(h: np.ndarray, size: int) -> np.ndarray:
