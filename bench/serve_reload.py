@@ -6,8 +6,10 @@ Starts `python -m generator serve` in SITE_FOLDER (a site with site.toml and con
 archive bench/make_corpus.py writes, at /tmp/broadsheet-bench/broadsheet), waits for the first
 build, then edits one article (appends a sentence) `--edits` times. Each time it listens on the
 server's event stream, as the page's reload script does, and prints the seconds from the file's
-save to the "reload" event (the debounce of 0.3 s included), then fetches the article page and
-checks the sentence is there. The edited file is restored at the end. Figures only.
+save to the first "reload" event (the debounce of 0.3 s included: serve's quick update of the
+edited article's pages), then fetches the article page and checks the sentence is there; then
+the seconds to the end of the full rebuild that follows ("Rebuilt" on serve's output), which it
+waits for before the next edit. The edited file is restored at the end. Figures only.
 """
 
 from __future__ import annotations
@@ -62,8 +64,16 @@ def main() -> None:
         print(f"first build and serving: {time.perf_counter() - started:.1f} s ({base})")
         for edit in range(1, args.edits + 1):
             sentence = f"Serve bench edit number {edit} at {time.time_ns()}."
+            REBUILT.clear()
+            saved = time.perf_counter()
             seconds = _time_one_edit(base, article, sentence)
-            print(f"edit {edit}: reload after {seconds:.2f} s")
+            if not REBUILT.wait(timeout=600):
+                raise SystemExit("no full rebuild within 600 s")
+            rebuilt = REBUILT_AT[-1] - saved
+            print(
+                f"edit {edit}: reload after {seconds:.2f} s, "
+                f"full rebuild done after {rebuilt:.2f} s"
+            )
     finally:
         article.write_bytes(original)
         os.killpg(server.pid, signal.SIGINT)
@@ -87,11 +97,18 @@ def _wait_until_serving(server: subprocess.Popen[str]) -> str:
     raise SystemExit(f"serve exited ({server.wait()}) before serving")
 
 
+REBUILT = threading.Event()
+REBUILT_AT: list[float] = []
+
+
 def _drain(server: subprocess.Popen[str]) -> None:
     assert server.stdout is not None
     for line in server.stdout:
-        if line.startswith("Rebuilt") or "error" in line.lower():
+        if line.startswith(("Rebuilt", "Updated")) or "error" in line.lower():
             print(f"  serve: {line.rstrip()}")
+        if line.startswith(("Rebuilt", "Rebuild failed")):
+            REBUILT_AT.append(time.perf_counter())
+            REBUILT.set()
 
 
 def _time_one_edit(base: str, article: Path, sentence: str) -> float:

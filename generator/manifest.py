@@ -12,7 +12,7 @@ import contextlib
 import hashlib
 import json
 import os
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -96,7 +96,8 @@ def save(cache_dir: Path, manifest: Manifest) -> None:
     with contextlib.suppress(OSError):
         cache_dir.mkdir(parents=True, exist_ok=True)
         temporary = cache_dir / f"{MANIFEST_FILE}.tmp"
-        temporary.write_text(json.dumps(asdict(manifest)), encoding="utf-8")
+        fields = {name: getattr(manifest, name) for name in Manifest.__dataclass_fields__}
+        temporary.write_text(json.dumps(fields), encoding="utf-8")  # asdict deep-copies: 1 s
         temporary.replace(cache_dir / MANIFEST_FILE)
 
 

@@ -32,7 +32,9 @@ from .cache import CACHE_DIR
 from .config import SiteConfig
 from .errors import BroadsheetError
 from .output import replace_folder
+from .preview import quick_update
 from .readers import is_editor_temp
+from .render.site import SiteData
 from .render.theme import find_theme
 from .search import BUNDLE_FOLDER, SearchStats, index_site
 
@@ -271,8 +273,22 @@ def refresh_search_index(config: SiteConfig) -> SearchStats:
 
 
 def rebuild(config: SiteConfig, *, search: bool) -> BuildReport:
-    """One build for serve: pages now (keeping the old search bundle), search later."""
-    return build(config, search=False, carry_over=("pagefind",) if search else ())
+    """One build for serve: pages now (keeping the old search bundle), search later. The site's
+    data is kept for the quick update of the next edit."""
+    return build(config, search=False, carry_over=("pagefind",) if search else (), keep_site=True)
+
+
+def try_quick_update(
+    site: SiteData | None, changed: list[str]
+) -> tuple[SiteData, list[str]] | None:
+    """preview.quick_update, never fatal: any failure leaves the edit to the full rebuild."""
+    if site is None:
+        return None
+    try:
+        return quick_update(site, [Path(p) for p in changed])
+    except Exception:  # the full rebuild that follows reports it properly
+        log.debug("quick update failed", exc_info=True)
+        return None
 
 
 def _same_place(new: SiteConfig, old: SiteConfig) -> SiteConfig:
@@ -298,10 +314,12 @@ def serve(
     echo("Building…")
     try:
         report = rebuild(config, search=search)
+        site = report.site
         echo(f"Built {report.articles} articles in {sum(report.timings.values()):.2f}s")
         for problem in report.problems:
             echo(str(problem))
     except BroadsheetError as exc:
+        site = None
         state.publish(str(exc))
         echo(f"error: {exc}")
         config.output_dir.mkdir(parents=True, exist_ok=True)
@@ -338,10 +356,20 @@ def serve(
             names = ", ".join(Path(p).name for p in changed[:3]) + (
                 " …" if len(changed) > 3 else ""
             )
+            reconfigured = any(Path(p).name == "site.toml" for p in changed)
+            quick = None if reconfigured else try_quick_update(site, changed)
+            if quick:
+                site, shown = quick
+                state.publish(None)
+                echo(
+                    f"Updated {len(shown)} page(s) of {names} in "
+                    f"{time.perf_counter() - started:.2f}s; rebuilding the rest…"
+                )
             try:
-                if reload_config and any(Path(p).name == "site.toml" for p in changed):
+                if reload_config and reconfigured:
                     config = _same_place(reload_config(), config)
                 report = rebuild(config, search=search)
+                site = report.site
             except BroadsheetError as exc:
                 echo(f"Rebuild failed ({names}): {exc}")
                 state.publish(str(exc))

@@ -103,6 +103,19 @@ def test_an_edited_article_is_served_again_with_the_change(server: Server) -> No
     server.wait_for(page, "The tide taught me patience")
 
 
+def test_an_edit_is_shown_before_the_full_rebuild_which_follows(server: Server) -> None:
+    article = server.root / "content" / "news" / "lighthouse.md"
+    article.write_text(article.read_text().replace("humility", "humility, and tea"))
+    page = "2024/05/lighthouse-keeper-retires-after-forty-years-on-gull-rock/"
+    server.wait_for(page, "humility, and tea")
+    deadline = time.monotonic() + WAIT_SECONDS
+    while not any("Rebuilt" in m for m in server.messages) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    said = [m for m in server.messages if m.startswith(("Updated", "Rebuilt"))]
+    assert said[0].startswith("Updated 1 page(s) of lighthouse.md"), said
+    assert said[1].startswith("Rebuilt after changes to lighthouse.md"), said
+
+
 def test_the_browser_is_told_to_reload_after_a_rebuild(server: Server) -> None:
     host, port = server.url.split("//")[1].split("/")[0].split(":")
     connection = http.client.HTTPConnection(host, int(port), timeout=WAIT_SECONDS)

@@ -27,6 +27,7 @@ from .markdown import markdown_article
 __all__ = [
     "READ_EXTENSIONS",
     "ReadResult",
+    "find_source_paths",
     "find_sources",
     "is_editor_temp",
     "load_source",
@@ -79,15 +80,25 @@ def find_sources(content_dir: Path) -> list[Path]:
 
     Skips hidden files and folders, editor temp files and extensions we do not read.
     """
-    found: list[tuple[str, Path]] = []
-    for folder, dirnames, filenames in os.walk(content_dir):
+    return [path for _, path in find_source_paths(content_dir)]
+
+
+def find_source_paths(content_dir: Path) -> list[tuple[str, Path]]:
+    """`find_sources` with each file's content-relative posix path: (relative, path). Built from
+    strings, not Path arithmetic: at 100,000 files that is seconds."""
+    found: list[tuple[str, str, str]] = []
+    base = os.fspath(content_dir)
+    cut = len(base.rstrip(os.sep)) + 1
+    for folder, dirnames, filenames in os.walk(base):
         dirnames[:] = [d for d in dirnames if not d.startswith(".")]
+        prefix = folder[cut:].replace(os.sep, "/")
+        prefix = prefix + "/" if prefix else ""
         for name in filenames:
-            if is_editor_temp(name) or PurePosixPath(name).suffix.lower() not in READ_EXTENSIONS:
+            if is_editor_temp(name) or os.path.splitext(name)[1].lower() not in READ_EXTENSIONS:
                 continue
-            path = Path(folder, name)
-            found.append((path.relative_to(content_dir).as_posix(), path))
-    return [path for _, path in sorted(found)]
+            found.append((prefix + name, folder, name))
+    found.sort()
+    return [(relative, Path(folder, name)) for relative, folder, name in found]
 
 
 def shown_path(source_path: str, config: SiteConfig) -> str:

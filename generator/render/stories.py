@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import email.utils
 import json
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -112,35 +112,7 @@ def story_pages(data: SiteData) -> Iterator[Page]:
 
     index = []
     for story in data.archive.stories:
-        view = story_context(data, story, None)
-        pairs = diff_pairs(story)
-        summaries = []
-        for (old, new), (link, _) in zip(pairs, view.diffs, strict=True):
-            old_article = data.by_id[story.versions[old - 1].article_id]
-            new_article = data.by_id[story.versions[new - 1].article_id]
-            result = data.diff(old_article, new_article)
-            summaries.append((link, result.summary))
-            yield Page(
-                output_file(diff_path(story, old, new)),
-                data.render(
-                    "diff.html",
-                    page_title=f"Changes from version {old} to {new}: {view.title}",
-                    story=view,
-                    old=view.versions[old - 1],
-                    new=view.versions[new - 1],
-                    summary=result.summary,
-                    title_segments=result.title_segments,
-                    paragraphs=result.paragraphs,
-                ),
-            )
-        view = StoryView(**{**_fields(view), "diffs": tuple(summaries)})
-        base = story_path(story)
-        yield Page(
-            output_file(base),
-            data.render("story.html", page_title=f"Story: {view.title}", story=view),
-        )
-        yield Page(output_file(base + "timemap.link"), timemap_link_format(data, story))
-        yield Page(output_file(base + "timemap.json"), timemap_json(data, story))
+        view = yield from one_story_pages(data, story)
         index.append((Link(view.title, view.url), len(story.versions), view.versions[0].date))
     yield Page(
         "stories/index.html",
@@ -148,6 +120,42 @@ def story_pages(data: SiteData) -> Iterator[Page]:
             "stories.html", page_title="Stories with several versions", stories=tuple(index)
         ),
     )
+
+
+def one_story_pages(data: SiteData, story: Story) -> Generator[Page, None, StoryView]:
+    """A story's page, its diff pages and its TimeMaps; returns the story's view."""
+    from .site import Page
+
+    view = story_context(data, story, None)
+    pairs = diff_pairs(story)
+    summaries = []
+    for (old, new), (link, _) in zip(pairs, view.diffs, strict=True):
+        old_article = data.by_id[story.versions[old - 1].article_id]
+        new_article = data.by_id[story.versions[new - 1].article_id]
+        result = data.diff(old_article, new_article)
+        summaries.append((link, result.summary))
+        yield Page(
+            output_file(diff_path(story, old, new)),
+            data.render(
+                "diff.html",
+                page_title=f"Changes from version {old} to {new}: {view.title}",
+                story=view,
+                old=view.versions[old - 1],
+                new=view.versions[new - 1],
+                summary=result.summary,
+                title_segments=result.title_segments,
+                paragraphs=result.paragraphs,
+            ),
+        )
+    view = StoryView(**{**_fields(view), "diffs": tuple(summaries)})
+    base = story_path(story)
+    yield Page(
+        output_file(base),
+        data.render("story.html", page_title=f"Story: {view.title}", story=view),
+    )
+    yield Page(output_file(base + "timemap.link"), timemap_link_format(data, story))
+    yield Page(output_file(base + "timemap.json"), timemap_json(data, story))
+    return view
 
 
 def _fields(view: StoryView) -> dict[str, Any]:
