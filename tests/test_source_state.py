@@ -1,0 +1,89 @@
+"""Reading trusts `stat` for files unchanged since the last build, and only then."""
+
+from __future__ import annotations
+
+import importlib
+import json
+import os
+import time
+from pathlib import Path
+
+import pytest
+
+from generator import source_state
+from generator.cache import CACHE_DIR
+from generator.config import SiteConfig
+from generator.source_state import SOURCES_FILE
+from tests.helpers import build_site, copy_site
+
+build_module = importlib.import_module("generator.build")  # the package exports `build()`
+ARTICLE = "news/lighthouse.md"
+PAGE = "/2024/05/lighthouse-keeper-retires-after-forty-years-on-gull-rock/"
+
+
+@pytest.fixture
+def settled(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Files copied a moment ago count as settled (their ctime cannot be set back)."""
+    monkeypatch.setattr(source_state, "RACY_NS", -(10**18))
+
+
+def _age(root: Path, seconds: float = 60) -> None:
+    """Give every content file an old mtime, as files have between two edits."""
+    past = time.time() - seconds
+    for path in (root / "content").rglob("*"):
+        if path.is_file():
+            os.utime(path, (past, past))
+
+
+def _recorded(root: Path) -> dict[str, list]:
+    raw = json.loads((root / CACHE_DIR / SOURCES_FILE).read_text(encoding="utf-8"))
+    return {row[0]: row for row in raw["files"]}
+
+
+@pytest.mark.usefixtures("settled")
+def test_a_file_rewritten_with_the_same_size_and_mtime_is_read_again(tmp_path: Path) -> None:
+    root = copy_site("basic", tmp_path)
+    _age(root)
+    build_site(root)
+    assert ARTICLE in _recorded(root)
+    path = root / "content" / ARTICLE
+    before = path.stat()
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace("patience", "PATIENCE"), encoding="utf-8")  # same size
+    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))  # and the old mtime
+    assert path.stat().st_size == before.st_size
+    site = build_site(root)
+    assert "The sea taught me PATIENCE" in site.page(PAGE)
+
+
+@pytest.mark.usefixtures("settled")
+def test_only_the_edited_file_is_opened_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = copy_site("basic", tmp_path)
+    _age(root)
+    build_site(root)
+    opened: list[str] = []
+    real = build_module.load_source
+
+    def load_source(path: Path, config: SiteConfig) -> object:
+        opened.append(path.name)
+        return real(path, config)
+
+    monkeypatch.setattr(build_module, "load_source", load_source)
+    path = root / "content" / ARTICLE
+    path.write_text(path.read_text(encoding="utf-8").replace("patience", "calm"))
+    site = build_site(root)
+    assert opened == ["lighthouse.md"]
+    assert "The sea taught me calm" in site.page(PAGE)
+
+
+def test_a_file_changed_just_before_the_build_read_it_is_not_vouched_for(tmp_path: Path) -> None:
+    root = copy_site("basic", tmp_path)
+    _age(root)  # an old mtime, but the change (copy, utime) is seconds old: ctime says so
+    build_site(root)
+    assert ARTICLE not in _recorded(root)  # its timestamps could hide a change in the same tick
+    path = root / "content" / ARTICLE
+    path.write_text(path.read_text(encoding="utf-8").replace("patience", "PATIENCE"))
+    os.utime(path, (time.time() - 60, time.time() - 60))
+    assert "The sea taught me PATIENCE" in build_site(root).page(PAGE)
