@@ -25,7 +25,7 @@ from pathlib import Path
 
 MARKER = b"data-pagefind-body"
 _SORT = re.compile(rb'data-pagefind-sort="([^"]*)"')
-READ_THREADS = 16
+READ_THREADS = 4
 """Files read at once: a virtual disk serves small files one at a time otherwise."""
 
 Stat = tuple[int, int, int]
@@ -76,9 +76,18 @@ def scan_site(site_dir: Path, known: dict[str, PageScan], skip: frozenset[str]) 
                     found.append((prefix + entry.name, entry.path, _stat_tuple(stat)))
     found.sort()
     fresh = [(rel, full, stat) for rel, full, stat in found if _stale(known.get(rel), stat)]
+    batches = [fresh[i : i + _BATCH] for i in range(0, len(fresh), _BATCH)]
     with ThreadPoolExecutor(READ_THREADS) as pool:
-        scanned = {page.path: page for page in pool.map(_scan_one, fresh)}
+        scanned = {page.path: page for batch in pool.map(_scan_batch, batches) for page in batch}
     return [scanned.get(rel) or known[rel] for rel, _, _ in found]
+
+
+_BATCH = 256
+"""Pages per task: one task per page spent 2 s of 11,000 pages' scan handing tasks out."""
+
+
+def _scan_batch(items: list[tuple[str, str, Stat]]) -> list[PageScan]:
+    return [_scan_one(item) for item in items]
 
 
 def _stat_tuple(stat: os.stat_result) -> Stat:

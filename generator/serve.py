@@ -19,6 +19,7 @@ import queue
 import shutil
 import threading
 import time
+import urllib.parse
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,6 +28,7 @@ from typing import Any
 from watchdog.events import FileSystemEvent, FileSystemEventHandler
 from watchdog.observers import Observer
 
+from . import manifest
 from .build import BuildReport, build
 from .cache import CACHE_DIR
 from .config import SiteConfig
@@ -54,14 +56,25 @@ class ServeState:
     """Bumped after every successful rebuild; clients reload when it changes."""
     error: str | None = None
     """The last rebuild's error, until a rebuild succeeds."""
+    changed: dict[int, frozenset[str] | None] = field(default_factory=dict)
+    """The files (relative to the site) each generation changed; None: any, as far as known."""
     condition: threading.Condition = field(default_factory=threading.Condition)
 
-    def publish(self, error: str | None) -> None:
+    def publish(self, error: str | None, changed: frozenset[str] | None = None) -> None:
         with self.condition:
             if error is None:
                 self.generation += 1
+                self.changed[self.generation] = changed
             self.error = error
             self.condition.notify_all()
+
+    def touches(self, page: str | None, since: int, until: int) -> bool:
+        """Did a generation after `since` (up to `until`) change the file of `page`?"""
+        for generation in range(since + 1, until + 1):
+            changed = self.changed.get(generation)
+            if changed is None or page is None or page in changed:
+                return True
+        return False
 
 
 def inject_reload(body: bytes, events_url: str) -> bytes:
@@ -188,6 +201,7 @@ class Handler(http.server.SimpleHTTPRequestHandler):
         self.send_header("Cache-Control", "no-store")
         self.end_headers()
         state = self.state
+        page = self._page_file()
         with state.condition:
             seen = state.generation
             error = state.error
@@ -198,9 +212,11 @@ class Handler(http.server.SimpleHTTPRequestHandler):
                 with state.condition:
                     state.condition.wait(timeout=15)
                     generation, current = state.generation, state.error
-                if generation != seen:
+                    touched = state.touches(page, seen, generation)
+                if touched:
                     self._send_event("reload", {"generation": generation})
                     return
+                seen = generation  # a rebuild that left this page as it was: no reload
                 if current != error and current:
                     self._send_event("failed", {"message": current})
                 error = current
@@ -208,6 +224,18 @@ class Handler(http.server.SimpleHTTPRequestHandler):
                 self.wfile.flush()
         except (BrokenPipeError, ConnectionResetError):
             return
+
+    def _page_file(self) -> str | None:
+        """The file (relative to the site) of the page whose script opened this stream, from
+        its ?page= parameter; None when not given or not a page of the site."""
+        query = urllib.parse.parse_qs(urllib.parse.urlsplit(self.path).query)
+        page = urllib.parse.unquote((query.get("page") or [""])[0])
+        if not page.startswith(self.base_path):
+            return None
+        relative = page[len(self.base_path) :]
+        if relative == "" or relative.endswith("/"):
+            relative += "index.html"
+        return relative
 
     def _send_event(self, name: str, data: dict[str, Any]) -> None:
         self.wfile.write(f"event: {name}\ndata: {json.dumps(data)}\n\n".encode())
@@ -291,6 +319,25 @@ def try_quick_update(
         return None
 
 
+def _files_now(output_dir: Path) -> manifest.Snapshot | None:
+    try:
+        return manifest.snapshot(output_dir)
+    except OSError:
+        return None
+
+
+def _changed_files(before: manifest.Snapshot | None, config: SiteConfig) -> frozenset[str] | None:
+    """The site's files a rebuild changed, added or removed (by size, mtime and inode: a file
+    whose bytes did not change is the very same file); None when that is not known."""
+    last = manifest.load(config.root / CACHE_DIR)
+    after = last.files if last else _files_now(config.output_dir)
+    if before is None or after is None:
+        return None
+    return frozenset(
+        path for path in before.keys() | after.keys() if before.get(path) != after.get(path)
+    )
+
+
 def _same_place(new: SiteConfig, old: SiteConfig) -> SiteConfig:
     """A reloaded config keeps serving from where the server already serves."""
     return dataclasses.replace(new, output_dir=old.output_dir, base_url=old.base_url)
@@ -360,11 +407,12 @@ def serve(
             quick = None if reconfigured else try_quick_update(site, changed)
             if quick:
                 site, shown = quick
-                state.publish(None)
+                state.publish(None, frozenset(shown))
                 echo(
                     f"Updated {len(shown)} page(s) of {names} in "
                     f"{time.perf_counter() - started:.2f}s; rebuilding the rest…"
                 )
+            before = _files_now(config.output_dir)
             try:
                 if reload_config and reconfigured:
                     config = _same_place(reload_config(), config)
@@ -381,7 +429,7 @@ def serve(
             echo(f"Rebuilt after changes to {names} in {time.perf_counter() - started:.2f}s")
             for problem in report.problems:
                 echo(str(problem))
-            state.publish(None)
+            state.publish(None, _changed_files(before, config))
             if refresher:
                 refresher.request()
     except KeyboardInterrupt:

@@ -130,6 +130,33 @@ def test_the_browser_is_told_to_reload_after_a_rebuild(server: Server) -> None:
     server.wait_for("", "A brand new article")
 
 
+def _events_for(server: Server, page: str) -> http.client.HTTPResponse:
+    host, port = server.url.split("//")[1].split("/")[0].split(":")
+    connection = http.client.HTTPConnection(host, int(port), timeout=WAIT_SECONDS)
+    connection.request("GET", f"{EVENTS_PATH}?page={page}")
+    return connection.getresponse()
+
+
+def test_only_pages_a_rebuild_changed_are_reloaded(server: Server) -> None:
+    article_page = "/archive/2024/05/lighthouse-keeper-retires-after-forty-years-on-gull-rock/"
+    on_article = _events_for(server, article_page)
+    on_search = _events_for(server, "/archive/search/")
+    time.sleep(0.3)  # both streams have taken the current generation
+    article = server.root / "content" / "news" / "lighthouse.md"
+    article.write_text(article.read_text().replace("humility", "humility, and rain"))
+    assert b"event: reload" in on_article.read1(4096)
+    deadline = time.monotonic() + WAIT_SECONDS
+    while not any("Rebuilt" in m for m in server.messages) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert any("Rebuilt" in m for m in server.messages)
+    on_search.fp.raw._sock.settimeout(2)  # type: ignore[attr-defined]
+    heard = b""
+    with pytest.raises(TimeoutError):
+        while True:
+            heard += on_search.read1(4096)
+    assert b"event: reload" not in heard  # the search page is as it was: it is not reloaded
+
+
 def test_many_saves_at_once_are_one_rebuild(server: Server) -> None:
     before = sum("Rebuilt" in m for m in server.messages)
     for n in range(20):
