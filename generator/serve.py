@@ -1,7 +1,8 @@
 """`broadsheet serve`: build, serve over HTTP on localhost, rebuild on change, reload the browser.
 
 Watchdog events are sorted and filtered (editor temp files dropped), debounced into one rebuild,
-and the rebuild is the ordinary build. The reload script is injected into HTML responses by the
+and the rebuild is the ordinary build; before it, an edited article's own pages are shown at once
+(preview.py). The reload script is injected into HTML responses by the
 server, so built files never contain it. A failed rebuild keeps the last good site and shows its
 error in the browser. The search index is refreshed after the pages, in the background.
 """
