@@ -13,31 +13,26 @@ import os
 import sys
 import time
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from . import manifest, source_state
+from . import manifest, sources
 from .analysis.archive import analyse
 from .analysis.diff import VersionDiff, diff_versions
 from .analysis.features import ArticleFeatures, compute_features_in_parallel
 from .analysis.features import cache_key as features_key
 from .analysis.taxonomy import build_taxonomies
-from .cache import CACHE_DIR, Cache, code_fingerprint, entry_key
+from .cache import CACHE_DIR, CODE, Cache, entry_key
 from .config import SiteConfig
 from .errors import ContentError, Problem
 from .model import Archive, Article
 from .output import SiteWriter, check_output_dir, link_if_unchanged, write_file
-from .readers import ReadResult, find_source_paths, load_source, parse_bytes
 from .render.site import Page, Rendered, SiteData, article_page, prepare, render_site
 from .render.stories import diff_pairs
 from .render.theme import Theme, find_theme
 from .render.urls import assign_urls
 from .search import BUNDLE_FOLDER, index_site
-
-CODE = code_fingerprint(Path(__file__).resolve().parent)
-"""Broadsheet's own code, part of every cache key: a new version never reuses old results."""
 
 Progress = Callable[[str, int, int], None]
 """progress(stage, done, total): called in the building process as long stages advance. With
@@ -101,132 +96,6 @@ def _peak_mb() -> float:
     except ImportError:  # not on Windows
         return 0.0
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
-READ_CHUNK = 64
-READ_THREADS = 16
-"""Files read at once. One at a time, a virtual disk served 100,000 small files at ~1 MB/s:
-reads in flight let it queue and merge them."""
-"""Files handed to a worker process at a time: big enough to amortise the pipe, small enough
-to keep both cores busy to the end."""
-
-
-def read_all(
-    config: SiteConfig,
-    progress: Progress = _no_progress,
-    *,
-    jobs: int = 1,
-    cache: Cache | None = None,
-) -> tuple[list[Article], list[Problem], str]:
-    """Read every content file; problems are collected, never raised. Files already read in an
-    earlier build come from the cache (without being opened when `stat` vouches for them:
-    source_state.py); the rest are parsed on `jobs` processes. Also returns a digest of what was
-    read (every file's path and content hash)."""
-    if not config.content_dir.is_dir():
-        missing = Problem(
-            path=config.content_dir.name,
-            message="the content folder does not exist",
-            hint=f"create {config.content_dir.name}/ or set content_dir in site.toml",
-            severity="error",
-        )
-        return [], [missing], manifest.digest(repr(missing))
-    found = find_source_paths(config.content_dir)
-    sources = [path for _, path in found]
-    results: list[ReadResult | None] = [None] * len(sources)
-    settings = f"{config.timezone}\0{config.content_dir.name}"
-    basis = manifest.digest(CODE, settings)
-    recorded = source_state.load(cache.folder if cache else None, basis)
-    read_at = time.time_ns()
-    relative = [name for name, _ in found]
-    signs = [_signature(path) for path in sources]
-    trusted = {
-        index: entry[1]
-        for index, entry in enumerate(map(recorded.get, relative))
-        if entry is not None and entry[0] == signs[index]
-    }
-    known = cache.get_many(trusted.values()) if cache else {}
-    keys: dict[int, str] = {}
-    for index, key in trusted.items():
-        if key in known:
-            results[index], keys[index] = known[key], key
-    unread = [sources[i] for i in range(len(sources)) if results[i] is None]
-    pending: list[tuple[int, str, bytes, str]] = []
-    with ThreadPoolExecutor(READ_THREADS) as readers:  # many reads in flight: disks queue them
-        loads = readers.map(functools.partial(load_source, config=config), unread)
-        loaded_all = list(loads)
-    unread_at = (i for i in range(len(sources)) if results[i] is None)
-    for index, loaded in zip(list(unread_at), loaded_all, strict=True):
-        if isinstance(loaded, ReadResult):
-            results[index] = loaded
-        else:
-            source_path, data = loaded
-            pending.append(
-                (index, source_path, data, entry_key("read", CODE, settings, source_path, data))
-            )
-    cached = cache.get_many(key for *_, key in pending) if cache else {}
-    misses = [item for item in pending if item[3] not in cached]
-    for index, _, _, key in pending:
-        if key in cached:
-            results[index] = cached[key]
-    done = len(sources) - len(misses)
-    progress("read", done, len(sources))
-    for batch in _parse_batches(misses, config, jobs):
-        for (index, _, _, _), result in batch:
-            results[index] = result
-        if cache:  # stored batch by batch: 100,000 pickles at once would double peak memory
-            cache.put_many((key, result) for (_, _, _, key), result in batch)
-        done += len(batch)
-        progress("read", done, len(sources))
-    keys.update((index, key) for index, _, _, key in pending)
-    if cache:
-        source_state.save(
-            cache.folder,
-            basis,
-            {
-                relative[i]: (sign, keys[i])
-                for i, sign in enumerate(signs)
-                if sign is not None and i in keys and source_state.settled(sign, read_at)
-            },
-        )
-    del misses, pending, loaded_all  # the files' bytes: no longer needed
-    articles: list[Article] = []
-    problems: list[Problem] = []
-    for result in results:
-        assert result is not None
-        problems.extend(result.problems)
-        if result.article is not None:
-            articles.append(result.article)
-    read = manifest.digest(
-        *(keys.get(i) or repr(results[i]) for i in range(len(sources)))  # unreadable: its problem
-    )
-    return articles, problems, read
-
-
-def _signature(path: Path) -> source_state.Signature | None:
-    try:
-        return source_state.signature(os.stat(path))
-    except OSError:
-        return None
-
-
-def _parse_chunk(
-    chunk: list[tuple[int, str, bytes, str]], config: SiteConfig
-) -> list[tuple[tuple[int, str, bytes, str], ReadResult]]:
-    return [(item, parse_bytes(item[2], item[1], config)) for item in chunk]
-
-
-def _parse_batches(
-    items: list[tuple[int, str, bytes, str]], config: SiteConfig, jobs: int
-) -> Iterator[list[tuple[tuple[int, str, bytes, str], ReadResult]]]:
-    """Parse files in chunks, on worker processes when there is enough work to pay for them."""
-    chunks = [items[i : i + READ_CHUNK] for i in range(0, len(items), READ_CHUNK)]
-    if jobs <= 1 or len(items) < 2 * READ_CHUNK:
-        for chunk in chunks:
-            yield _parse_chunk(chunk, config)
-        return
-    context = multiprocessing.get_context("fork" if sys.platform != "win32" else "spawn")
-    with context.Pool(jobs) as pool:
-        yield from pool.imap(functools.partial(_parse_chunk, config=config), chunks)
 
 
 RENDER_CHUNK = 200
@@ -432,12 +301,9 @@ def _build(
     theme = find_theme(config)
     cache_dir = config.root / CACHE_DIR
     with _timed(report, "read"):
-        articles, problems, read = read_all(config, progress, jobs=jobs, cache=cache)
-    if cache:
-        report.cache_hits, report.cache_misses = cache.hits, cache.misses
-    report.problems.extend(problems)
+        found = sources.survey(config, cache)
     look = manifest.folder_digest(theme.folder, theme.site_templates)
-    inputs = manifest.digest(CODE, read, repr(config), repr((searching, carry_over)), look)
+    inputs = manifest.digest(CODE, found.digest, repr(config), repr((searching, carry_over)), look)
     last = manifest.load(cache_dir) if cache else None
     built = manifest.still_built(last, inputs, config.output_dir)
     if built and not keep_site:
@@ -445,6 +311,12 @@ def _build(
         return _unchanged(report, last, strict)
     if not built:
         manifest.forget(cache_dir)
+    with _timed(report, "read"):
+        articles, read_problems = sources.read(found, config, progress, jobs=jobs, cache=cache)
+    del found
+    if cache:
+        report.cache_hits, report.cache_misses = cache.hits, cache.misses
+    report.problems.extend(read_problems)
     report.drafts = sum(1 for a in articles if a.draft)
     with _timed(report, "analyse"):
         progress("analyse: features", 0, 0)
@@ -457,6 +329,7 @@ def _build(
         taxonomies = build_taxonomies(archive.articles, config.timezone, config.content_dir.name)
     if built:  # only the site's data was wanted
         assert last is not None
+        report.problems.clear()  # the last build's, all of them, follow
         report = _unchanged(report, last, strict)
         diffs = cached_diffs(archive, cache)
         report.site = prepare(archive, config, theme, urls, CODE + look, diffs, taxonomies)
@@ -503,7 +376,7 @@ def _build(
     if cache:
         started = time.perf_counter()
         counts = {name: getattr(report, name) for name in _COUNTS}
-        problems = [asdict(p) for p in after_read]
+        problems = [asdict(p) for p in report.problems]
         files = manifest.snapshot(config.output_dir)
         manifest.save(cache_dir, manifest.Manifest(inputs, files, counts, problems, page_keys))
         report.timings["manifest"] = time.perf_counter() - started

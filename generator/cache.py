@@ -37,6 +37,10 @@ def code_fingerprint(*packages: Path) -> str:
     return digest.hexdigest()[:16]
 
 
+CODE = code_fingerprint(Path(__file__).resolve().parent)
+"""Broadsheet's own code, part of every cache key: a new version never reuses old results."""
+
+
 def entry_key(namespace: str, *parts: bytes | str) -> str:
     digest = hashlib.sha256(namespace.encode())
     for part in parts:

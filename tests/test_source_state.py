@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
 import json
 import os
 import time
@@ -10,13 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from generator import source_state
+from generator import source_state, sources
 from generator.cache import CACHE_DIR
 from generator.config import SiteConfig
 from generator.source_state import SOURCES_FILE
 from tests.helpers import build_site, copy_site
 
-build_module = importlib.import_module("generator.build")  # the package exports `build()`
 ARTICLE = "news/lighthouse.md"
 PAGE = "/2024/05/lighthouse-keeper-retires-after-forty-years-on-gull-rock/"
 
@@ -64,13 +62,13 @@ def test_only_the_edited_file_is_opened_again(
     _age(root)
     build_site(root)
     opened: list[str] = []
-    real = build_module.load_source
+    real = sources.load_source
 
     def load_source(path: Path, config: SiteConfig) -> object:
         opened.append(path.name)
         return real(path, config)
 
-    monkeypatch.setattr(build_module, "load_source", load_source)
+    monkeypatch.setattr(sources, "load_source", load_source)
     path = root / "content" / ARTICLE
     path.write_text(path.read_text(encoding="utf-8").replace("patience", "calm"))
     site = build_site(root)
@@ -87,3 +85,17 @@ def test_a_file_changed_just_before_the_build_read_it_is_not_vouched_for(tmp_pat
     path.write_text(path.read_text(encoding="utf-8").replace("patience", "PATIENCE"))
     os.utime(path, (time.time() - 60, time.time() - 60))
     assert "The sea taught me PATIENCE" in build_site(root).page(PAGE)
+
+
+@pytest.mark.usefixtures("settled")
+def test_a_build_with_nothing_to_do_reads_nothing_and_reports_the_same_problems(
+    tmp_path: Path,
+) -> None:
+    root = copy_site("basic", tmp_path)
+    _age(root)
+    first = build_site(root)
+    again = build_site(root)
+    assert first.report.problems  # the basic site has a broken file and a draft
+    assert [str(p) for p in again.report.problems] == [str(p) for p in first.report.problems]
+    assert again.report.cache_hits + again.report.cache_misses == 0  # no article was loaded
+    assert again.report.articles == first.report.articles
