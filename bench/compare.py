@@ -31,7 +31,9 @@ larger of two figures: the biggest single process's maximum RSS in the child's t
 rusage) and the largest sum of RSS over the tree sampled from /proc every 0.2 s (so that parallel
 workers count together; shared pages are then counted once per process). Ratios (time, CPU, memory)
 are peer / Broadsheet for the same scenario: above 1 the peer is slower or bigger. The OS file
-cache is left warm. This bench prints figures and never asserts; it exits 0 whatever it measured.
+cache is left warm. Before each timed build the bench waits until the machine is quiet (writes
+flushed, CPUs 90% idle for two seconds: see `settle`). This bench prints figures and never
+asserts; it exits 0 whatever it measured.
 """
 
 from __future__ import annotations
@@ -323,6 +325,33 @@ def clean(site: Path, tool: Tool) -> None:
             path.unlink()
 
 
+def settle(max_wait: float = 90.0) -> None:
+    """Wait until the machine is quiet before a timed build: pending writes flushed and the CPUs
+    at least 90% idle (I/O wait counts as busy) for two seconds running. Deleting the last
+    build's tree, or a build's own background deletions, otherwise land in the next tool's time
+    (a cold build measured 97 s wall for 68 s of CPU right after a cleanup)."""
+    os.sync()
+    deadline = time.monotonic() + max_wait
+    quiet = 0
+    while quiet < 2 and time.monotonic() < deadline:
+        before = _cpu_ticks()
+        time.sleep(1)
+        after = _cpu_ticks()
+        if before is None or after is None:
+            return
+        idle, total = after[0] - before[0], after[1] - before[1]
+        quiet = quiet + 1 if total and idle / total >= 0.9 else 0
+
+
+def _cpu_ticks() -> tuple[int, int] | None:
+    """(idle, total) CPU ticks since boot from /proc/stat; None off Linux."""
+    try:
+        fields = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    except (OSError, ValueError):
+        return None
+    return fields[3], sum(fields[:8])
+
+
 def append_sentence(path: Path) -> None:
     stamp = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
     with path.open("a", encoding="utf-8") as file:
@@ -366,6 +395,7 @@ def run_tool(
             clean(site, tool)
         elif scenario == "edit":
             append_sentence(site / edit_path)
+        settle()
         steps, error = build()
         if error:
             return Result(tool.name, scenario, error)
