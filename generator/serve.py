@@ -427,10 +427,10 @@ def serve(
                 log.exception("rebuild crashed")
                 state.publish(f"{type(exc).__name__}: {exc}")
                 continue
+            state.publish(None, _changed_files(before, config))  # before saying so
             echo(f"Rebuilt after changes to {names} in {time.perf_counter() - started:.2f}s")
             for problem in report.problems:
                 echo(str(problem))
-            state.publish(None, _changed_files(before, config))
             if refresher:
                 refresher.request()
     except KeyboardInterrupt:
