@@ -320,18 +320,30 @@ def try_quick_update(
         return None
 
 
-def _files_now(output_dir: Path) -> manifest.Snapshot | None:
-    try:
-        return manifest.snapshot(output_dir)
-    except OSError:
-        return None
+def _files_now(config: SiteConfig, written: list[str]) -> manifest.Snapshot | None:
+    """The site's files as they are now: the last build's record of them (serve changes no page
+    but those it `written` since, and pagefind/), else a walk of the output folder."""
+    last = manifest.load(config.root / CACHE_DIR)
+    if last is None:
+        try:
+            return manifest.snapshot(config.output_dir)
+        except OSError:
+            return None
+    files = dict(last.files)
+    for path in written:
+        try:
+            stat = os.stat(config.output_dir / path)
+        except OSError:
+            files.pop(path, None)
+            continue
+        files[path] = [stat.st_size, stat.st_mtime_ns, stat.st_ino]
+    return files
 
 
 def _changed_files(before: manifest.Snapshot | None, config: SiteConfig) -> frozenset[str] | None:
     """The site's files a rebuild changed, added or removed (by size, mtime and inode: a file
     whose bytes did not change is the very same file); None when that is not known."""
-    last = manifest.load(config.root / CACHE_DIR)
-    after = last.files if last else _files_now(config.output_dir)
+    after = _files_now(config, [])
     if before is None or after is None:
         return None
     return frozenset(
@@ -406,6 +418,7 @@ def serve(
             )
             reconfigured = any(Path(p).name == "site.toml" for p in changed)
             quick = None if reconfigured else try_quick_update(site, changed)
+            shown: list[str] = []
             if quick:
                 site, shown = quick
                 state.publish(None, frozenset(shown))
@@ -413,7 +426,7 @@ def serve(
                     f"Updated {len(shown)} page(s) of {names} in "
                     f"{time.perf_counter() - started:.2f}s; rebuilding the rest…"
                 )
-            before = _files_now(config.output_dir)
+            before = _files_now(config, shown)
             try:
                 if reload_config and reconfigured:
                     config = _same_place(reload_config(), config)
