@@ -41,6 +41,16 @@ CODE = code_fingerprint(Path(__file__).resolve().parent)
 """Broadsheet's own code, part of every cache key: a new version never reuses old results."""
 
 
+def write_state(cache_dir: Path, name: str, text: str) -> None:
+    """Write a state file of the cache folder (the last build's manifest, sources, search
+    shards) atomically; a failure only costs the next build the shortcut the file gives."""
+    with contextlib.suppress(OSError):
+        cache_dir.mkdir(parents=True, exist_ok=True)
+        temporary = cache_dir / f"{name}.tmp"
+        temporary.write_text(text, encoding="utf-8")
+        temporary.replace(cache_dir / name)
+
+
 def entry_key(namespace: str, *parts: bytes | str) -> str:
     digest = hashlib.sha256(namespace.encode())
     for part in parts:

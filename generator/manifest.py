@@ -8,7 +8,6 @@ The manifest lives in `.broadsheet-cache/`; if it is missing or unreadable, the 
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 import os
@@ -16,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .cache import write_state
 from .errors import Problem
 
 MANIFEST_FILE = "last-build.json"
@@ -93,12 +93,8 @@ def load(cache_dir: Path) -> Manifest | None:
 
 def save(cache_dir: Path, manifest: Manifest) -> None:
     """Write atomically; a failure only costs the next build its shortcut."""
-    with contextlib.suppress(OSError):
-        cache_dir.mkdir(parents=True, exist_ok=True)
-        temporary = cache_dir / f"{MANIFEST_FILE}.tmp"
-        fields = {name: getattr(manifest, name) for name in Manifest.__dataclass_fields__}
-        temporary.write_text(json.dumps(fields), encoding="utf-8")  # asdict deep-copies: 1 s
-        temporary.replace(cache_dir / MANIFEST_FILE)
+    fields = {name: getattr(manifest, name) for name in Manifest.__dataclass_fields__}
+    write_state(cache_dir, MANIFEST_FILE, json.dumps(fields))  # asdict deep-copies: 1 s
 
 
 def forget(cache_dir: Path) -> None:

@@ -10,6 +10,7 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .cache import write_state
 from .search_shards import PageScan
 
 STATE_FILE = "search-shards.json"
@@ -80,8 +81,4 @@ def save(cache_dir: Path | None, state: SearchState) -> None:
     with contextlib.suppress(OSError):
         if (cache_dir / STATE_FILE).read_text(encoding="utf-8") == text:
             return  # a build that changed no page: writing 100,000 entries again costs seconds
-    with contextlib.suppress(OSError):
-        cache_dir.mkdir(parents=True, exist_ok=True)
-        temporary = cache_dir / f"{STATE_FILE}.tmp"
-        temporary.write_text(text, encoding="utf-8")
-        temporary.replace(cache_dir / STATE_FILE)
+    write_state(cache_dir, STATE_FILE, text)

@@ -12,10 +12,11 @@ is not recorded, and is read again next time.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 from pathlib import Path
+
+from .cache import write_state
 
 SOURCES_FILE = "sources.json"
 RACY_NS = 2_000_000_000
@@ -55,8 +56,4 @@ def save(cache_dir: Path | None, basis: str, files: dict[str, tuple[Signature, s
         return
     rows = [[path, *sign, key] for path, (sign, key) in sorted(files.items())]
     text = json.dumps({"basis": basis, "files": rows}, separators=(",", ":"))
-    with contextlib.suppress(OSError):
-        cache_dir.mkdir(parents=True, exist_ok=True)
-        temporary = cache_dir / f"{SOURCES_FILE}.tmp"
-        temporary.write_text(text, encoding="utf-8")
-        temporary.replace(cache_dir / SOURCES_FILE)
+    write_state(cache_dir, SOURCES_FILE, text)
