@@ -28,7 +28,16 @@ from .config import SiteConfig
 from .errors import ContentError, Problem
 from .model import Archive, Article
 from .output import SiteWriter, check_output_dir, link_if_unchanged, write_file
-from .render.site import Page, Rendered, SiteData, article_page, prepare, render_site
+from .render.site import (
+    LIST_PARTS,
+    Page,
+    Rendered,
+    SiteData,
+    article_page,
+    list_pages,
+    prepare,
+    render_site,
+)
 from .render.stories import diff_pairs
 from .render.theme import Theme, find_theme
 from .render.urls import assign_urls
@@ -99,9 +108,9 @@ def _peak_mb() -> float:
 
 
 RENDER_CHUNK = 200
-_RENDERING: tuple[SiteData, Path, Path, Path | None, manifest.Manifest | None] | None = None
-"""What forked render workers inherit: the site data, the staging and current output folders,
-and the cache folder."""
+_RENDERING: tuple[SiteData, Theme, Path, Path, Path | None, manifest.Manifest | None] | None = None
+"""What forked render workers inherit: the site data, the theme, the staging and current output
+folders, the cache folder and the last build's record."""
 
 
 _WORKER_CACHE: Cache | None = None
@@ -116,14 +125,18 @@ def _worker_cache(folder: Path) -> Cache:
     return _WORKER_CACHE
 
 
-def _render_chunk(bounds: tuple[int, int]) -> tuple[list[str], int, list[tuple[str, str]]]:
-    """Worker: write the article pages in [start, end); (their paths, files written, (path, key)
-    of each templated page). Each worker opens its own connection to the cache (SQLite
-    connections do not survive fork)."""
+def _render_task(task: tuple[str, int, int]) -> tuple[list[str], int, list[tuple[str, str]]]:
+    """Worker: write one part of the site, ("articles", start, end) or (a name in LIST_PARTS,
+    0, 0); (the paths written, files written, (path, key) of each templated page). Each worker
+    opens its own connection to the cache (SQLite connections do not survive fork)."""
     assert _RENDERING is not None
-    data, staging, output_dir, cache_dir, last = _RENDERING
+    data, theme, staging, output_dir, cache_dir, last = _RENDERING
     cache = _worker_cache(cache_dir) if cache_dir is not None else None
-    pages = [article_page(data, a) for a in data.archive.articles[bounds[0] : bounds[1]]]
+    part, start, end = task
+    if part == "articles":
+        pages = [article_page(data, a) for a in data.archive.articles[start:end]]
+    else:
+        pages = list(list_pages(data, theme, part))
     written, used = write_pages(pages, staging, output_dir, cache, last)
     return [p.path for p in pages], written, used
 
@@ -139,15 +152,19 @@ def write_pages(
     has the bytes it had then is linked, not rendered. Returns (files written, (path, key) of
     each templated page)."""
     used = [(p.path, p.data.key) for p in pages if isinstance(p.data, Rendered)]
-    known = cache.get_many(key for _, key in used) if cache else {}
+    stats = {path: last.unchanged_stat(path, key) for path, key in used} if last else {}
+    # A page the last build made from this key needs no lookup: its file's stat vouches for it.
+    unsure = [key for path, key in used if stats.get(path) is None]
+    known = cache.get_many(unsure) if cache and unsure else {}
+    if cache:
+        cache.touched.update(key for _, key in used)
     fresh: list[tuple[str, str]] = []
     written = 0
     for page in pages:
         payload = page.data
         if isinstance(payload, Rendered):
-            digest = known.get(payload.key)
-            stat = last.unchanged_stat(page.path, payload.key) if last else None
-            if digest and link_if_unchanged(staging, output_dir, page.path, digest, stat):
+            digest, stat = known.get(payload.key), stats.get(page.path)
+            if (digest or stat) and link_if_unchanged(staging, output_dir, page.path, digest, stat):
                 continue
             key, payload = payload.key, payload.make()
             fresh.append((key, hashlib.sha256(payload).hexdigest()))
@@ -166,50 +183,46 @@ def _render(
     last: manifest.Manifest | None,
     progress: Progress,
 ) -> tuple[int, dict[str, str]]:
-    """Render and write every page. Article pages go to `jobs` forked processes in chunks while
-    this process does the lists; small sites stay in one process. Returns the page count and
-    the key of every templated page by path."""
+    """Render and write every page. On `jobs` forked processes, the article pages in chunks and
+    the other pages in a few parts (the parts first: they take longest); small sites stay in one
+    process. Returns the page count and the key of every templated page by path."""
     global _RENDERING
     total = len(data.archive.articles)
     parallel = jobs > 1 and total >= 2 * RENDER_CHUNK and sys.platform != "win32"
     count = 0
-
     page_keys: dict[str, str] = {}
-
-    def write_all(pages: Iterator[Page]) -> None:
-        nonlocal count
-        for batch in _batches(pages, RENDER_CHUNK):
+    if not parallel:
+        for batch in _batches(render_site(data, theme), RENDER_CHUNK):
             for page in batch:
                 writer.claim(page.path)
             written, used = write_pages(batch, writer.staging, writer.output_dir, cache, last)
             page_keys.update(used)
             writer.add_counts(written, len(batch) - written)
             count += len(batch)
-            if not parallel:
-                progress("render", min(count, total), total)
-
-    if not parallel:
-        write_all(render_site(data, theme))
+            progress("render", min(count, total), total)
         return count, page_keys
     folder = cache.folder if cache else None
-    _RENDERING = (data, writer.staging, writer.output_dir, folder, last)
+    _RENDERING = (data, theme, writer.staging, writer.output_dir, folder, last)
+    tasks = [(part, 0, 0) for part in LIST_PARTS]
+    tasks += [("articles", i, min(i + RENDER_CHUNK, total)) for i in range(0, total, RENDER_CHUNK)]
     try:
-        chunks = [(i, min(i + RENDER_CHUNK, total)) for i in range(0, total, RENDER_CHUNK)]
         with multiprocessing.get_context("fork").Pool(jobs) as pool:
-            results = pool.imap_unordered(_render_chunk, chunks)
-            write_all(render_site(data, theme, articles=False))
             done = 0
-            for paths, written, used in results:
+            for (part, start, end), (paths, written, used) in zip(
+                tasks, pool.imap(_render_task, tasks), strict=True
+            ):
                 writer.claim_written(paths)
                 writer.add_counts(written, len(paths) - written)
                 page_keys.update(used)
                 if cache:
                     cache.touched.update(key for _, key in used)
-                done += len(paths)
-                progress("render", done, total)
+                count += len(paths)
+                if part == "articles":
+                    done += end - start
+                    progress("render", done, total)
     finally:
         _RENDERING = None
-    return count + total, page_keys
+    return count, page_keys
 
 
 def _batches(pages: Iterator[Page], size: int) -> Iterator[list[Page]]:
@@ -313,7 +326,11 @@ def _build(
         manifest.forget(cache_dir)
     with _timed(report, "read"):
         articles, read_problems = sources.read(found, config, progress, jobs=jobs, cache=cache)
-    del found
+    source_keys = {found.relative[i]: key for i, key in found.keys.items()}
+    article_keys = {
+        a.id: source_keys[a.source_path] for a in articles if a.source_path in source_keys
+    }
+    del found, source_keys
     if cache:
         report.cache_hits, report.cache_misses = cache.hits, cache.misses
     report.problems.extend(read_problems)
@@ -332,7 +349,9 @@ def _build(
         report.problems.clear()  # the last build's, all of them, follow
         report = _unchanged(report, last, strict)
         diffs = cached_diffs(archive, cache)
-        report.site = prepare(archive, config, theme, urls, CODE + look, diffs, taxonomies)
+        report.site = prepare(
+            archive, config, theme, urls, CODE + look, diffs, taxonomies, article_keys
+        )
         return report
     after_read = [*url_problems, *taxonomies.problems]
     report.problems.extend(after_read)
@@ -347,7 +366,9 @@ def _build(
     try:
         with _timed(report, "render"):
             diffs = cached_diffs(archive, cache)
-            data = prepare(archive, config, theme, urls, CODE + look, diffs, taxonomies)
+            data = prepare(
+                archive, config, theme, urls, CODE + look, diffs, taxonomies, article_keys
+            )
             report.pages, page_keys = _render(data, theme, writer, jobs, cache, last, progress)
             writer.remove_unclaimed()
             report.site = data if keep_site else None

@@ -132,10 +132,15 @@ def check_output_dir(output_dir: Path, protected: Iterable[Path]) -> None:
 
 def safe_join(root: Path, relative: str) -> Path:
     """root/relative, refusing any path that would leave root."""
+    check_relative(relative)
+    return root.joinpath(relative)
+
+
+def check_relative(relative: str) -> None:
+    """Refuse a page path that would leave the output folder (absolute, empty parts, "..")."""
     parts = relative.split("/")
     if relative.startswith("/") or any(p in ("", ".", "..") or "\0" in p for p in parts):
         raise OutputError(f"refusing to write {relative!r}: it would leave the output folder")
-    return root.joinpath(relative)
 
 
 def write_file(staging: Path, output_dir: Path, relative: str, data: bytes) -> bool:
@@ -159,36 +164,45 @@ def write_file(staging: Path, output_dir: Path, relative: str, data: bytes) -> b
 
 
 def link_if_unchanged(
-    staging: Path, output_dir: Path, relative: str, digest: str, stat: list[int] | None = None
+    staging: Path,
+    output_dir: Path,
+    relative: str,
+    digest: str | None,
+    stat: list[int] | None = None,
 ) -> bool:
     """Hard-link the current site's file into the staging folder if it still holds the bytes
     whose SHA-256 is `digest`. `stat` is [size, mtime_ns, inode] of the file when the last build
     wrote those very bytes: if the file still has it, it is trusted without being read."""
-    previous = safe_join(output_dir, relative)
+    check_relative(relative)
+    previous = f"{os.fspath(output_dir)}/{relative}"
     try:
-        now = previous.stat()
+        now = os.stat(previous)
         trusted = stat is not None and [now.st_size, now.st_mtime_ns, now.st_ino] == stat
-        if not trusted and hashlib.sha256(previous.read_bytes()).hexdigest() != digest:
-            return False
-        _place_link(previous, now, safe_join(staging, relative))
+        if not trusted:
+            if digest is None:
+                return False
+            with open(previous, "rb") as handle:
+                if hashlib.sha256(handle.read()).hexdigest() != digest:
+                    return False
+        _place_link(previous, now, f"{os.fspath(staging)}/{relative}")
     except OSError:
         return False
     return True
 
 
-def _place_link(previous: Path, previous_stat: os.stat_result, target: Path) -> None:
+def _place_link(previous: str | Path, previous_stat: os.stat_result, target: str | Path) -> None:
     """Make `target` the very file `previous` is; nothing to do where a reused staging folder
     has it already."""
     try:
-        if os.path.samestat(target.stat(follow_symlinks=False), previous_stat):
+        if os.path.samestat(os.stat(target, follow_symlinks=False), previous_stat):
             return
     except FileNotFoundError:
         pass
-    _clear(target)
+    _clear(Path(target))
     try:
         os.link(previous, target)
     except FileNotFoundError:
-        _make_parent(target)
+        _make_parent(Path(target))
         os.link(previous, target)
 
 

@@ -11,7 +11,14 @@ from pathlib import Path
 import pytest
 
 from generator.cache import CACHE_DIR, Cache
-from tests.helpers import build_site, copy_site, differences, generate_archive, snapshot
+from tests.helpers import (
+    build_site,
+    copy_site,
+    differences,
+    generate_archive,
+    json_ld,
+    snapshot,
+)
 
 
 @pytest.fixture
@@ -246,3 +253,26 @@ def test_a_cache_damaged_inside_the_file_is_replaced_and_the_next_build_hits_it(
     assert (after.report.cache_hits, after.report.cache_misses) == (GENERATED, 0)
     assert [r.getMessage() for r in caplog.records] == []
     assert differences(snapshot(after.out), clean) == []
+
+
+def test_pages_of_unchanged_articles_follow_a_new_earlier_version(
+    site_root: Path, tmp_path: Path
+) -> None:
+    """An article's page is keyed by its source and by what the archive says of it: a new
+    earlier copy of it, in another file, makes it a later version (isBasedOn, the versions
+    note) though its own file is untouched; the rebuild must equal a build from scratch."""
+    build_site(site_root)
+    lighthouse = site_root / "content" / "news" / "lighthouse.md"
+    earlier = lighthouse.read_text(encoding="utf-8").replace("2024-05-03", "2024-05-02")
+    (site_root / "content" / "news" / "lighthouse-first.md").write_text(
+        earlier.replace("The Coastal Post", "The Gull Rock Gazette"), encoding="utf-8"
+    )
+    site = build_site(site_root)
+    page = site.article_page("news/lighthouse")
+    assert "isBasedOn" in json_ld(page)
+    assert "2 versions" in page
+    fresh = copy_site("basic", tmp_path / "fresh")
+    shutil.copy(site_root / "content" / "news" / "lighthouse-first.md", fresh / "content" / "news")
+    shutil.rmtree(fresh / CACHE_DIR, ignore_errors=True)
+    build_site(fresh)
+    assert differences(snapshot(site_root / "public"), snapshot(fresh / "public")) == []
