@@ -12,7 +12,7 @@ import multiprocessing
 import os
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -326,18 +326,15 @@ def _build(
         manifest.forget(cache_dir)
     with _timed(report, "read"):
         articles, read_problems = sources.read(found, config, progress, jobs=jobs, cache=cache)
-    source_keys = {found.relative[i]: key for i, key in found.keys.items()}
-    article_keys = {
-        a.id: source_keys[a.source_path] for a in articles if a.source_path in source_keys
-    }
-    del found, source_keys
+    article_keys = sources.article_keys(found, articles)
+    del found
     if cache:
         report.cache_hits, report.cache_misses = cache.hits, cache.misses
     report.problems.extend(read_problems)
     report.drafts = sum(1 for a in articles if a.draft)
     with _timed(report, "analyse"):
         progress("analyse: features", 0, 0)
-        features = cached_features(articles, config, cache, jobs)
+        features = cached_features(articles, config, cache, jobs, article_keys)
         step = functools.partial(_step, progress, "analyse")
         archive = analyse(articles, config, features, jobs, step)
         del features
@@ -405,16 +402,27 @@ def _build(
 
 
 def cached_features(
-    articles: list[Article], config: SiteConfig, cache: Cache | None, jobs: int = 1
+    articles: list[Article],
+    config: SiteConfig,
+    cache: Cache | None,
+    jobs: int = 1,
+    article_keys: Mapping[str, str] | None = None,
 ) -> dict[str, ArticleFeatures]:
     """Per-article analysis features (fingerprints, term counts) by article id: from the cache
-    where the article's text is unchanged, computed on `jobs` processes (and cached) for the
-    rest."""
+    where the article is unchanged, computed on `jobs` processes (and cached) for the rest.
+    An article is known by its source's key where `article_keys` has it (hashing 11,000
+    articles' text again took 0.3 s), else by its text."""
     if not cache or not (config.versions.enabled or config.related.enabled):
         return {}
     size = config.versions.shingle_size
+    known_sources = article_keys or {}
     published = [a for a in articles if not a.draft]
-    keys = [entry_key("features", CODE, features_key(a, size)) for a in published]
+    keys = [
+        entry_key("features", CODE, str(size), known_sources[a.id])
+        if a.id in known_sources
+        else entry_key("features", CODE, features_key(a, size))
+        for a in published
+    ]
     known = cache.get_many(keys)
     missing = [i for i, key in enumerate(keys) if key not in known]
     if missing:

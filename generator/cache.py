@@ -17,6 +17,7 @@ import hashlib
 import logging
 import pickle
 import sqlite3
+import zlib
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
@@ -58,6 +59,12 @@ def entry_key(namespace: str, *parts: bytes | str) -> str:
         digest.update(len(data).to_bytes(8, "little"))
         digest.update(data)
     return digest.hexdigest()
+
+
+def checksum_of(value: bytes) -> str:
+    """What catches a stored value damaged on disk: CRC-32 (a build checks every value it
+    reads, and SHA-256 of 11,000 articles' features alone took 0.15 s)."""
+    return f"crc32:{zlib.crc32(value):08x}"
 
 
 class Cache:
@@ -156,7 +163,7 @@ class Cache:
                 self._failed("read", exc)
                 rows = []
             for key, checksum, value in rows:
-                if hashlib.sha256(value).hexdigest() != checksum:
+                if checksum_of(value) != checksum:
                     continue
                 try:
                     found[key] = pickle.loads(value)
@@ -173,7 +180,7 @@ class Cache:
         for key, value in items:
             self.touched.add(key)
             data = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
-            rows.append((key, hashlib.sha256(data).hexdigest(), data))
+            rows.append((key, checksum_of(data), data))
         for _ in range(2):  # a second try on a database renewed by the first
             if self._db is None:
                 return

@@ -175,6 +175,12 @@ def read(
     return articles, problems
 
 
+def article_keys(found: Survey, articles: list[Article]) -> dict[str, str]:
+    """The cache key of each article's source by article id: an article is a function of it."""
+    by_path = {found.relative[i]: key for i, key in found.keys.items()}
+    return {a.id: by_path[a.source_path] for a in articles if a.source_path in by_path}
+
+
 def _silent(stage: str, done: int, total: int) -> None:
     return None
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 
@@ -9,8 +10,10 @@ _NON_WORD = re.compile(r"[^a-z0-9]+")
 _WORD = re.compile(r"\w+(?:['’.-]\w+)*", re.UNICODE)
 
 
+@functools.lru_cache(maxsize=65536)
 def slugify(text: str, max_length: int = 80) -> str:
-    """A lowercase ASCII slug: "Kyiv's Power Grid!" -> "kyivs-power-grid". Empty input gives ""."""
+    """A lowercase ASCII slug: "Kyiv's Power Grid!" -> "kyivs-power-grid". Empty input gives "".
+    Remembered: the same author, publication and tag names are slugged again on every page."""
     ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
     slug = _NON_WORD.sub("-", ascii_text.lower().replace("'", "")).strip("-")
     if len(slug) > max_length:

@@ -166,14 +166,16 @@ def test_features_made_on_worker_processes_are_cached(
     monkeypatch.setattr(features, "_TASK", 2)
     config = load_config(site_root / "site.toml")
     build_module.build(config, search=False, jobs=2)
-    articles, _ = sources.read(sources.survey(config), config)
+    found = sources.survey(config)
+    articles, _ = sources.read(found, config)
+    keys = sources.article_keys(found, articles)
 
     def no_computing(*args: object, **kwargs: object) -> None:
         raise AssertionError("features were computed again")
 
     monkeypatch.setattr(build_module, "compute_features_in_parallel", no_computing)
     cache = Cache(site_root / CACHE_DIR)
-    cached = build_module.cached_features(articles, config, cache, jobs=2)
+    cached = build_module.cached_features(articles, config, cache, jobs=2, article_keys=keys)
     assert sorted(cached) == sorted(a.id for a in articles if not a.draft)
 
 

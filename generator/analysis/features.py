@@ -18,6 +18,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Any
 
 import numpy as np
 
@@ -263,6 +264,23 @@ class ArticleFeatures:
     @property
     def nbytes(self) -> int:
         return sum(getattr(self, f).nbytes for f in self.__slots__)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Pickled as one buffer: a build loads every article's features from the cache, and
+        six arrays apiece cost 0.7 s to unpickle at 11,000 articles, one buffer 0.1 s."""
+        arrays = [np.ascontiguousarray(getattr(self, name)) for name in self.__slots__]
+        layout = tuple((a.dtype.str, len(a)) for a in arrays)
+        return (_unpack, (layout, b"".join(a.tobytes() for a in arrays)))
+
+
+def _unpack(layout: tuple[tuple[str, int], ...], buffer: bytes) -> ArticleFeatures:
+    """The features `ArticleFeatures.__reduce__` packed (read-only views of the buffer)."""
+    arrays, offset = [], 0
+    for dtype, count in layout:
+        array = np.frombuffer(buffer, dtype=dtype, count=count, offset=offset)
+        arrays.append(array)
+        offset += array.nbytes
+    return ArticleFeatures(*arrays)
 
 
 def cache_key(article: Article, shingle_size: int) -> str:
