@@ -37,11 +37,13 @@ from .render.site import (
     list_pages,
     prepare,
     render_site,
+    search_page,
 )
 from .render.stories import diff_pairs
 from .render.theme import Theme, find_theme
-from .render.urls import assign_urls
+from .render.urls import assign_urls, output_file
 from .search import BUNDLE_FOLDER, index_site
+from .search_shards import SearchPage
 
 Progress = Callable[[str, int, int], None]
 """progress(stage, done, total): called in the building process as long stages advance. With
@@ -108,9 +110,10 @@ def _peak_mb() -> float:
 
 
 RENDER_CHUNK = 200
-_RENDERING: tuple[SiteData, Theme, Path, Path, Path | None, manifest.Manifest | None] | None = None
+_RENDERING: tuple[SiteData, Theme, Path, Path, Path | None, manifest.Manifest | None, bool] | None
+_RENDERING = None
 """What forked render workers inherit: the site data, the theme, the staging and current output
-folders, the cache folder and the last build's record."""
+folders, the cache folder, the last build's record, and whether to key search documents."""
 
 
 _WORKER_CACHE: Cache | None = None
@@ -125,20 +128,28 @@ def _worker_cache(folder: Path) -> Cache:
     return _WORKER_CACHE
 
 
-def _render_task(task: tuple[str, int, int]) -> tuple[list[str], int, list[tuple[str, str]]]:
+RenderResult = tuple[list[str], int, list[tuple[str, str]], list[SearchPage]]
+"""(paths written, files written, (path, key) of each templated page, search documents)."""
+
+
+def _render_task(task: tuple[str, int, int]) -> RenderResult:
     """Worker: write one part of the site, ("articles", start, end) or (a name in LIST_PARTS,
-    0, 0); (the paths written, files written, (path, key) of each templated page). Each worker
-    opens its own connection to the cache (SQLite connections do not survive fork)."""
+    0, 0), and key the articles' search documents. Each worker opens its own connection to the
+    cache (SQLite connections do not survive fork)."""
     assert _RENDERING is not None
-    data, theme, staging, output_dir, cache_dir, last = _RENDERING
+    data, theme, staging, output_dir, cache_dir, last, searching = _RENDERING
     cache = _worker_cache(cache_dir) if cache_dir is not None else None
     part, start, end = task
+    search: list[SearchPage] = []
     if part == "articles":
-        pages = [article_page(data, a) for a in data.archive.articles[start:end]]
+        chunk = data.archive.articles[start:end]
+        pages = [article_page(data, a) for a in chunk]
+        if searching:
+            search = [search_page(data, a)[0] for a in chunk]
     else:
         pages = list(list_pages(data, theme, part))
     written, used = write_pages(pages, staging, output_dir, cache, last)
-    return [p.path for p in pages], written, used
+    return [p.path for p in pages], written, used, search
 
 
 def write_pages(
@@ -182,15 +193,18 @@ def _render(
     cache: Cache | None,
     last: manifest.Manifest | None,
     progress: Progress,
-) -> tuple[int, dict[str, str]]:
+    searching: bool = False,
+) -> tuple[int, dict[str, str], list[SearchPage]]:
     """Render and write every page. On `jobs` forked processes, the article pages in chunks and
     the other pages in a few parts (the parts first: they take longest); small sites stay in one
-    process. Returns the page count and the key of every templated page by path."""
+    process. Returns the page count, the key of every templated page by path, and (when
+    `searching`) each article's search document, keyed but not rendered."""
     global _RENDERING
     total = len(data.archive.articles)
     parallel = jobs > 1 and total >= 2 * RENDER_CHUNK and sys.platform != "win32"
     count = 0
     page_keys: dict[str, str] = {}
+    search: list[SearchPage] = []
     if not parallel:
         for batch in _batches(render_site(data, theme), RENDER_CHUNK):
             for page in batch:
@@ -200,20 +214,23 @@ def _render(
             writer.add_counts(written, len(batch) - written)
             count += len(batch)
             progress("render", min(count, total), total)
-        return count, page_keys
+        if searching:
+            search = [search_page(data, a)[0] for a in data.archive.articles]
+        return count, page_keys, search
     folder = cache.folder if cache else None
-    _RENDERING = (data, theme, writer.staging, writer.output_dir, folder, last)
+    _RENDERING = (data, theme, writer.staging, writer.output_dir, folder, last, searching)
     tasks = [(part, 0, 0) for part in LIST_PARTS]
     tasks += [("articles", i, min(i + RENDER_CHUNK, total)) for i in range(0, total, RENDER_CHUNK)]
     try:
         with multiprocessing.get_context("fork").Pool(jobs) as pool:
             done = 0
-            for (part, start, end), (paths, written, used) in zip(
+            for (part, start, end), (paths, written, used, documents) in zip(
                 tasks, pool.imap(_render_task, tasks), strict=True
             ):
                 writer.claim_written(paths)
                 writer.add_counts(written, len(paths) - written)
                 page_keys.update(used)
+                search.extend(documents)
                 if cache:
                     cache.touched.update(key for _, key in used)
                 count += len(paths)
@@ -222,7 +239,13 @@ def _render(
                     progress("render", done, total)
     finally:
         _RENDERING = None
-    return count, page_keys
+    return count, page_keys, search
+
+
+def search_renderer(data: SiteData) -> Callable[[str], bytes]:
+    """render(path) of the search document of the article whose page is at `path`."""
+    by_path = {output_file(data.urls.by_id[a.id]): a for a in data.archive.articles}
+    return lambda path: search_page(data, by_path[path])[1].make()
 
 
 def _batches(pages: Iterator[Page], size: int) -> Iterator[list[Page]]:
@@ -366,15 +389,19 @@ def _build(
             data = prepare(
                 archive, config, theme, urls, CODE + look, diffs, taxonomies, article_keys
             )
-            report.pages, page_keys = _render(data, theme, writer, jobs, cache, last, progress)
+            report.pages, page_keys, documents = _render(
+                data, theme, writer, jobs, cache, last, progress, searching
+            )
             writer.remove_unclaimed()
             report.site = data if keep_site else None
-            del data, diffs
+            del diffs
         if searching:
             release_memory()  # Pagefind runs beside this process
             with _timed(report, "search"):
                 stats = index_site(
-                    writer.staging,
+                    documents,
+                    search_renderer(data),
+                    writer.staging / BUNDLE_FOLDER,
                     config.language,
                     config.search,
                     previous=config.output_dir / BUNDLE_FOLDER,
@@ -383,6 +410,7 @@ def _build(
                 )
                 report.searchable, report.search_shards = stats.pages, stats.shards
                 report.search_reindexed = stats.reindexed
+        del data, documents
         with _timed(report, "write"):
             for folder in carry_over:
                 writer.carry_over(folder)

@@ -1,9 +1,13 @@
-"""The Pagefind step: one function, one input (a finished site folder), using the real Pagefind
-binary shipped by the `pagefind[bin]` package.
+"""The Pagefind step: the articles' search documents in, a search bundle out, using the real
+Pagefind binary shipped by the `pagefind[bin]` package.
 
-The article pages are indexed in shards (search_shards.py: a page's shard depends on its path
-alone), each into its own Pagefind bundle, which the search page merges in the browser with
-Pagefind's mergeIndex:
+Each article is indexed from its search document (search_shards.py: the headline, standfirst,
+body, filters, metadata and sort value, rendered from the theme's `search-record.html` at the
+path of the article's page), not from the page itself: a page also shows what other articles
+say of it (related stories, the other versions' titles), and a change there must not cost a
+re-index. The documents are indexed in shards (a document's shard depends on its path alone),
+each into its own Pagefind bundle, which the search page merges in the browser with Pagefind's
+mergeIndex:
 
     pagefind/                 the main bundle: the first shard, Pagefind's JS, WASM and UI
     pagefind/shard-N/         each further shard: its index, filters and fragments only
@@ -12,12 +16,13 @@ Pagefind's mergeIndex:
                               more: Pagefind orders sorted results within a bundle, not across)
 
 Why shards: Pagefind holds the whole index in memory (2 GB at 11,000 articles), and one edit
-re-indexed everything. A shard is a bounded run, indexed by the CLI on a folder of hard links
-to its pages (the CLI takes less time than the Python API's service: 4.4 s against 6.0 s of
-CPU for 2,900 pages), two at a time on two cores. A shard whose key (its pages' bytes, the
-Pagefind version, the language) is the one the current site's bundle was written with is not
-indexed again: its files are hard-linked from the current site, after checking that they are
-still the files written then. Keys live in `.broadsheet-cache/` (search_state.py).
+re-indexed everything. A shard is a bounded run, indexed by the CLI on a folder of its rendered
+documents (the CLI takes less time than the Python API's service: 4.4 s against 6.0 s of CPU
+for 2,900 pages), two at a time on two cores. A shard whose key (its documents' keys, the
+Pagefind version, the language) is the one the current site's bundle was written with is
+neither rendered nor indexed again: its files are hard-linked from the current site, after
+checking that they are still the files written then. Keys live in `.broadsheet-cache/`
+(search_state.py).
 
 Each bundle must be the same bytes for the same pages: Pagefind writes some of it in random or
 file-system order, so `search_canonical` rewrites it into a canonical form.
@@ -31,7 +36,7 @@ import json
 import os
 import shutil
 import subprocess
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -40,15 +45,7 @@ from . import search_state
 from .config import SearchSettings
 from .errors import SearchIndexError
 from .search_canonical import canonicalise_bundle
-from .search_shards import (
-    PageScan,
-    Shard,
-    indexed_pages,
-    page_url,
-    plan_shards,
-    scan_site,
-    shard_count,
-)
+from .search_shards import SearchPage, Shard, page_url, plan_shards, shard_count
 from .search_state import BundleRecord, SearchState
 
 PAGEFIND_AT_ONCE = 2
@@ -66,43 +63,44 @@ bundle only."""
 @dataclass(frozen=True, slots=True)
 class SearchStats:
     pages: int
-    """HTML pages indexed (only those marked data-pagefind-body, if any is)."""
+    """Search documents indexed: one per published article."""
     shards: int
     """Pagefind bundles the index is split into."""
     reindexed: int
     """Shards Pagefind indexed in this run; the others were kept from the current site."""
 
 
+Render = Callable[[str], bytes]
+"""render(path): the bytes of the search document of the article page at `path`."""
+
+
 def index_site(
-    site_dir: Path,
+    pages: Sequence[SearchPage],
+    render: Render,
+    output: Path,
     language: str,
     settings: SearchSettings | None = None,
     *,
-    output: Path | None = None,
     previous: Path | None = None,
     state_dir: Path | None = None,
     step: Callable[[str], None] | None = None,
 ) -> SearchStats:
-    """Write the search bundle for the pages of site_dir into `output` (default
-    site_dir/pagefind/, where the search page looks for it), which must not exist yet.
+    """Write the search bundle for the documents `pages` into `output` (the site's pagefind/
+    folder, where the search page looks for it), which must not exist yet. An archive with no
+    article gets no bundle (the search page says so).
 
     `previous` is the bundle the site serves now and `state_dir` the folder of the state that
-    describes it: shards whose pages are unchanged are linked from it instead of indexed.
+    describes it: shards whose documents are unchanged are linked from it instead of indexed.
     `step(name)` is told as each part begins: Pagefind reports no counts on the way."""
     settings = settings or SearchSettings()
     began = step or (lambda name: None)
-    began("scanning the pages")
-    bundle = (output or site_dir / BUNDLE_FOLDER).resolve()
+    if not pages:
+        search_state.save(state_dir, SearchState())
+        return SearchStats(pages=0, shards=0, reindexed=0)
+    bundle = output.resolve()
     state = search_state.load(state_dir)
-    try:
-        pages = scan_site(site_dir, state.pages, frozenset({BUNDLE_FOLDER}))
-    except OSError as exc:
-        raise SearchIndexError(f"Could not read the site to index it: {exc}") from exc
-    indexed = indexed_pages(pages)
-    if not indexed:
-        raise SearchIndexError(f"No HTML pages to index in {site_dir.name}/")
-    count = shard_count(len(indexed), settings.shard_size, settings.max_shards)
-    shards = plan_shards(indexed, count, _salt(language))
+    count = shard_count(len(pages), settings.shard_size, settings.max_shards)
+    shards = plan_shards(sorted(pages, key=lambda page: page.path), count, _salt(language))
     folders = ["" if i == 0 else f"shard-{shard.number}" for i, shard in enumerate(shards)]
     bundle.mkdir(parents=True)
     records: dict[str, BundleRecord] = {}
@@ -114,15 +112,13 @@ def index_site(
         else:
             todo.append((shard, folder))
     began(f"indexing {len(todo)} of {len(shards)} shard(s) (the rest are unchanged)")
-    index = functools.partial(_index_shard, site_dir, bundle, language)
+    index = functools.partial(_index_shard, render, bundle, language)
     with ThreadPoolExecutor(PAGEFIND_AT_ONCE) as pool:
         for (_, folder), record in zip(todo, pool.map(index, todo), strict=True):
             records[folder] = record
     _write_shard_list(bundle, shards, folders, records)
-    search_state.save(
-        state_dir, SearchState({page.path: page for page in pages}, dict(sorted(records.items())))
-    )
-    return SearchStats(pages=len(indexed), shards=len(shards), reindexed=len(todo))
+    search_state.save(state_dir, SearchState(dict(sorted(records.items()))))
+    return SearchStats(pages=len(pages), shards=len(shards), reindexed=len(todo))
 
 
 @functools.lru_cache(maxsize=1)
@@ -195,15 +191,18 @@ def _reuse(
 
 
 def _index_shard(
-    site_dir: Path, bundle: Path, language: str, job: tuple[Shard, str]
+    render: Render, bundle: Path, language: str, job: tuple[Shard, str]
 ) -> BundleRecord:
-    """Index one shard's pages with the Pagefind CLI and put its canonical bundle in place."""
+    """Render one shard's documents, index them with the Pagefind CLI and put the canonical
+    bundle in place."""
     shard, folder = job
     work = bundle / f".shard-{shard.number}.work"
     farm, out = work / "site", work / "out"
     try:
         for page in shard.pages:
-            _link_or_copy(site_dir / page.path, farm / page.path)
+            document = farm / page.path
+            document.parent.mkdir(parents=True, exist_ok=True)
+            document.write_bytes(render(page.path))
         executable, _ = _pagefind()
         language_code = _force_language(language)
         command = [executable, "--site", str(farm), "--output-path", str(out)]
@@ -231,14 +230,6 @@ def _index_shard(
     finally:
         shutil.rmtree(work, ignore_errors=True)
     return BundleRecord(shard.key, _stats(target, files), pages)
-
-
-def _link_or_copy(source: Path, target: Path) -> None:
-    target.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        os.link(source, target)
-    except OSError:
-        shutil.copyfile(source, target)
 
 
 def _files(folder: Path) -> list[str]:
@@ -283,7 +274,7 @@ def sort_orders(
     return {name: [f for _, _, f in sorted(rows)] for name, rows in sorted(keyed.items())}
 
 
-def _first_values(page: PageScan) -> list[tuple[str, str]]:
+def _first_values(page: SearchPage) -> list[tuple[str, str]]:
     seen: dict[str, str] = {}
     for name, value in page.sorts:
         seen.setdefault(name, value)

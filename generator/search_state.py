@@ -1,7 +1,7 @@
 """What the last search step left, kept in `.broadsheet-cache/` (never in the published site):
-each page's scan, and each shard bundle's key, files and pages. With it an edit re-indexes only
-the shards whose pages changed; without it (deleted, unreadable, --no-cache) every shard is
-indexed again, which gives the same bytes."""
+each shard bundle's key, files and pages. With it an edit re-indexes only the shards whose
+documents changed; without it (deleted, unreadable, --no-cache) every shard is indexed again,
+which gives the same bytes."""
 
 from __future__ import annotations
 
@@ -11,10 +11,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .cache import write_state
-from .search_shards import PageScan
 
 STATE_FILE = "search-shards.json"
-_VERSION = 1
+_VERSION = 2
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,8 +31,6 @@ class BundleRecord:
 
 @dataclass(frozen=True, slots=True)
 class SearchState:
-    pages: dict[str, PageScan] = field(default_factory=dict)
-    """Scans of the site's HTML pages by path."""
     bundles: dict[str, BundleRecord] = field(default_factory=dict)
     """Shard bundles by folder, relative to the search bundle ("" for the main bundle)."""
 
@@ -45,17 +42,13 @@ def load(cache_dir: Path | None) -> SearchState:
         raw = json.loads((cache_dir / STATE_FILE).read_text(encoding="utf-8"))
         if raw.get("version") != _VERSION:
             return SearchState()
-        pages = {
-            path: PageScan(path, (size, mtime, inode), bool(marked), digest, _pairs(sorts))
-            for path, size, mtime, inode, marked, digest, sorts in raw["pages"]
-        }
         bundles = {
             folder: BundleRecord(record["key"], record["files"], _pairs(record["pages"]))
             for folder, record in raw["bundles"].items()
         }
     except (OSError, ValueError, KeyError, TypeError):
         return SearchState()
-    return SearchState(pages, bundles)
+    return SearchState(bundles)
 
 
 def _pairs(rows: list[list[str]]) -> list[tuple[str, str]]:
@@ -68,10 +61,6 @@ def save(cache_dir: Path | None, state: SearchState) -> None:
         return
     raw = {
         "version": _VERSION,
-        "pages": [
-            [p.path, *p.stat, int(p.marked), p.digest, [list(s) for s in p.sorts]]
-            for p in state.pages.values()
-        ],
         "bundles": {
             folder: {"key": r.key, "files": r.files, "pages": [list(p) for p in r.pages]}
             for folder, r in state.bundles.items()
@@ -80,5 +69,5 @@ def save(cache_dir: Path | None, state: SearchState) -> None:
     text = json.dumps(raw, separators=(",", ":"))
     with contextlib.suppress(OSError):
         if (cache_dir / STATE_FILE).read_text(encoding="utf-8") == text:
-            return  # a build that changed no page: writing 100,000 entries again costs seconds
+            return  # a build that changed no document: nothing to write
     write_state(cache_dir, STATE_FILE, text)

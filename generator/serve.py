@@ -30,14 +30,14 @@ from watchdog.events import FileSystemEvent, FileSystemEventHandler
 from watchdog.observers import Observer
 
 from . import manifest
-from .build import BuildReport, build
+from .build import BuildReport, build, search_renderer
 from .cache import CACHE_DIR
 from .config import SiteConfig
 from .errors import BroadsheetError
 from .output import replace_folder
 from .preview import quick_update
 from .readers import is_editor_temp
-from .render.site import SiteData
+from .render.site import SiteData, search_page
 from .render.theme import find_theme
 from .search import BUNDLE_FOLDER, SearchStats, index_site
 
@@ -259,15 +259,21 @@ def make_server(
 class SearchRefresher:
     """Rebuilds the Pagefind index after page rebuilds, one at a time, never blocking them."""
 
-    def __init__(self, config: SiteConfig, on_done: Callable[[str | None], None]) -> None:
-        self.config = config
+    def __init__(self, on_done: Callable[[str | None], None]) -> None:
         self.on_done = on_done
         self.wanted = threading.Event()
         self.stop = threading.Event()
+        self._latest: tuple[SiteConfig, SiteData] | None = None
+        self._lock = threading.Lock()
         self.thread = threading.Thread(target=self._run, name="search-index", daemon=True)
         self.thread.start()
 
-    def request(self) -> None:
+    def request(self, config: SiteConfig, site: SiteData | None) -> None:
+        """Index the site a rebuild made (`site`: its data, which the documents come from)."""
+        if site is None:
+            return
+        with self._lock:
+            self._latest = (config, site)
         self.wanted.set()
 
     def _run(self) -> None:
@@ -275,29 +281,36 @@ class SearchRefresher:
             if not self.wanted.wait(timeout=0.2):
                 continue
             self.wanted.clear()
+            with self._lock:
+                latest = self._latest
+            if latest is None:
+                continue
             try:
-                refresh_search_index(self.config)
+                refresh_search_index(*latest)
                 self.on_done(None)
             except Exception as exc:  # reported, never fatal to serving
                 self.on_done(str(exc))
 
 
-def refresh_search_index(config: SiteConfig) -> SearchStats:
-    """Index the live site into a fresh folder, then swap it for the old pagefind/. Shards whose
-    pages did not change are linked from the old one, as in a build."""
-    site = config.output_dir
-    fresh = site / ".pagefind.new"
+def refresh_search_index(config: SiteConfig, site: SiteData) -> SearchStats:
+    """Index the site's articles into a fresh folder, then swap it for the live pagefind/.
+    Shards whose documents did not change are linked from the old one, as in a build."""
+    output = config.output_dir
+    fresh = output / ".pagefind.new"
     shutil.rmtree(fresh, ignore_errors=True)
-    current = site / BUNDLE_FOLDER
+    current = output / BUNDLE_FOLDER
+    documents = [search_page(site, article)[0] for article in site.archive.articles]
     stats = index_site(
-        site,
+        documents,
+        search_renderer(site),
+        fresh,
         config.language,
         config.search,
-        output=fresh,
         previous=current,
         state_dir=config.root / CACHE_DIR,
     )
-    replace_folder(fresh, current)
+    if stats.shards:
+        replace_folder(fresh, current)
     return stats
 
 
@@ -390,9 +403,9 @@ def serve(
         else:
             log.info("search index refreshed")
 
-    refresher = SearchRefresher(config, search_done) if search else None
+    refresher = SearchRefresher(search_done) if search else None
     if refresher:
-        refresher.request()
+        refresher.request(config, site)
     server = make_server(config, state, host, port)
     server_thread = threading.Thread(target=server.serve_forever, name="http", daemon=True)
     server_thread.start()
@@ -445,7 +458,7 @@ def serve(
             for problem in report.problems:
                 echo(str(problem))
             if refresher:
-                refresher.request()
+                refresher.request(config, site)
     except KeyboardInterrupt:
         echo("Stopping.")
     finally:

@@ -110,7 +110,7 @@ def _read(fd: int) -> bytes:
 
 
 STEPS = ["read:", "analyse: features", "analyse: grouping", "analyse: related", "render:"]
-STEPS_OF_SEARCH = ["search: scanning the pages", "search: indexing 1 of 1 shard(s)"]
+STEPS_OF_SEARCH = ["search: indexing 1 of 1 shard(s)"]
 
 
 @pytest.fixture(scope="module")

@@ -74,9 +74,10 @@ def test_serve_refreshes_the_index_reusing_unchanged_shards(sharded: BuiltSite) 
     before = bundles(sharded.out)
     edited = sharded.root / EDITED
     edited.write_text(edited.read_text() + "\nA second crane arrived on Tuesday.\n")
-    rebuild(sharded.config, search=True)  # pages now, the old bundle carried over
+    report = rebuild(sharded.config, search=True)  # pages now, the old bundle carried over
     assert bundles(sharded.out) == before
-    stats = refresh_search_index(sharded.config)
+    assert report.site is not None
+    stats = refresh_search_index(sharded.config, report.site)
     assert (stats.shards, stats.reindexed) == (4, 1)
     after = bundles(sharded.out)
     assert sum(before[folder] != after[folder] for folder in before) == 1
@@ -102,3 +103,14 @@ def test_sharded_builds_of_one_input_are_byte_identical(tmp_path: Path) -> None:
     assert len(bundles(first.out)) == 4
     for relative in files:
         assert (first.out / relative).read_bytes() == (second.out / relative).read_bytes()
+
+
+def test_a_new_headline_reindexes_only_its_own_shard(sharded: BuiltSite) -> None:
+    """The new headline shows on other pages too (the other versions' notes, related lists),
+    but only the edited article's search document changes."""
+    edited = sharded.root / "content" / "gazette" / "2025-03-18-barrier-debris-found.md"
+    old = "Divers find timber jammed in barrier gates"
+    edited.write_text(edited.read_text().replace(old, "Divers free timber jammed in barrier gates"))
+    again = build_site(sharded.root, search=True)
+    assert again.report.written > 3  # its page, its story's pages, other articles' pages
+    assert again.report.search_reindexed == 1

@@ -1,29 +1,19 @@
-"""Which shard a page is indexed in, and when a shard must be indexed again (no Pagefind here)."""
+"""Which shard an article's search document is indexed in, and when a shard must be indexed
+again (no Pagefind here)."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from generator.search import sort_orders
-from generator.search_shards import (
-    PageScan,
-    indexed_pages,
-    page_url,
-    plan_shards,
-    scan_page,
-    scan_site,
-    shard_count,
-    shard_of,
-)
+from generator.search_shards import SearchPage, page_url, plan_shards, shard_count, shard_of
 from generator.search_state import BundleRecord
 
 
-def page(path: str, digest: str = "d", date: str = "") -> PageScan:
+def page(path: str, key: str = "k", date: str = "") -> SearchPage:
     sorts = (("date", date),) if date else ()
-    return PageScan(path, (1, 1, 1), True, digest, sorts)
+    return SearchPage(path, key, sorts)
 
 
-def articles(count: int) -> list[PageScan]:
+def articles(count: int) -> list[SearchPage]:
     return [page(f"2024/{i:05d}/index.html") for i in range(count)]
 
 
@@ -62,34 +52,6 @@ def test_a_new_pagefind_version_or_language_changes_every_key() -> None:
     keys = {s.key for s in plan_shards(pages, 2, "1.5.2\0en")}
     assert keys.isdisjoint(s.key for s in plan_shards(pages, 2, "1.5.3\0en"))
     assert keys.isdisjoint(s.key for s in plan_shards(pages, 2, "1.5.2\0fr"))
-
-
-def test_only_pages_marked_for_search_are_indexed_unless_none_is() -> None:
-    marked = scan_page("a/index.html", b"<main data-pagefind-body>x</main>", (1, 1, 1))
-    plain = scan_page("index.html", b"<main>list</main>", (1, 1, 1))
-    assert indexed_pages([plain, marked]) == [marked]
-    assert indexed_pages([plain]) == [plain]
-
-
-def test_sort_values_are_read_from_the_page() -> None:
-    scanned = scan_page(
-        "a/index.html",
-        b'<time data-pagefind-sort="date:2024-05-03T00:00:00 news/a&amp;b">3 May</time>'
-        b'<span data-pagefind-sort="weight">2</span>',
-        (1, 1, 1),
-    )
-    assert scanned.sorts == (("date", "2024-05-03T00:00:00 news/a&b"),)
-
-
-def test_unchanged_files_are_not_read_again(tmp_path: Path) -> None:
-    (tmp_path / "a").mkdir()
-    (tmp_path / "a" / "index.html").write_text("<main data-pagefind-body>one</main>")
-    (tmp_path / "pagefind").mkdir()
-    (tmp_path / "pagefind" / "x.html").write_text("not a page of the site")
-    first = scan_site(tmp_path, {}, frozenset({"pagefind"}))
-    assert [p.path for p in first] == ["a/index.html"]
-    pretend = {"a/index.html": PageScan("a/index.html", first[0].stat, True, "remembered")}
-    assert scan_site(tmp_path, pretend, frozenset({"pagefind"}))[0].digest == "remembered"
 
 
 def test_date_order_runs_across_shards_by_value_then_url() -> None:

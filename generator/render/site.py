@@ -19,6 +19,7 @@ from ..cache import entry_key
 from ..config import SiteConfig
 from ..errors import ThemeError
 from ..model import Archive, Article, Story, when_sort_key
+from ..search_shards import SearchPage
 from ..text import slugify
 from . import catalog, feeds, jsonld, stories
 from .theme import Theme, make_environment, static_files
@@ -287,8 +288,6 @@ def article_page(data: SiteData, article: Article) -> Page:
             Link(t, data.href(data.term_path("tags", t))) for t in article.tags if slugify(t)
         ),
         date=day,
-        year=day.iso[:4] if day else "",
-        search_sort=f"{when_sort_key(article.date)} {article.id}",  # unique: ties break by id
         updated=format_when(article.updated, config.timezone),
         reading_minutes=reading_minutes(article.word_count),
         story=story_view,
@@ -298,6 +297,31 @@ def article_page(data: SiteData, article: Article) -> Page:
         linked_data=(author_urls, based_on, story_url),  # the JSON-LD's other inputs, keyed
     )
     return Page(output_file(path), html)
+
+
+def search_page(data: SiteData, article: Article) -> tuple[SearchPage, Rendered]:
+    """The article's search document (search-record.html), at the path of its page: what the
+    search indexes of it, with its key and sort values."""
+    config = data.config
+    story = data.story_by_id.get(data.archive.story_of.get(article.id, ""))
+    day = format_when(article.date, config.timezone)
+    search_sort = f"{when_sort_key(article.date)} {article.id}"  # unique: ties break by id
+    document = data.render(
+        "search-record.html",
+        lambda: {"body": Markup(article.body_html)},
+        article=article,
+        authors=tuple(a for a in article.authors if slugify(a)),
+        publication=article.publication if data.publication_link(article.publication) else "",
+        tags=tuple(t for t in article.tags if slugify(t)),
+        date=day,
+        year=day.iso[:4] if day else "",
+        search_sort=search_sort,
+        versions=len(story.versions) if story else 1,
+        story_url=data.href(stories.story_path(story)) if story else "",
+    )
+    path = output_file(data.urls.by_id[article.id])
+    sorts = (("date", search_sort),) if day else ()
+    return SearchPage(path, document.key, sorts), document
 
 
 def paginate(
@@ -485,4 +509,5 @@ __all__ = [
     "list_pages",
     "prepare",
     "render_site",
+    "search_page",
 ]
