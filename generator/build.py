@@ -10,7 +10,9 @@ import gc
 import hashlib
 import multiprocessing
 import os
+import shutil
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
@@ -42,8 +44,7 @@ from .render.site import (
 from .render.stories import diff_pairs
 from .render.theme import Theme, find_theme
 from .render.urls import assign_urls, output_file
-from .search import BUNDLE_FOLDER, index_site
-from .search_shards import SearchPage
+from .search import BUNDLE_FOLDER, SearchPlan, SearchStats, plan_search
 
 Progress = Callable[[str, int, int], None]
 """progress(stage, done, total): called in the building process as long stages advance. With
@@ -110,10 +111,10 @@ def _peak_mb() -> float:
 
 
 RENDER_CHUNK = 200
-_RENDERING: tuple[SiteData, Theme, Path, Path, Path | None, manifest.Manifest | None, bool] | None
+_RENDERING: tuple[SiteData, Theme, Path, Path, Path | None, manifest.Manifest | None] | None
 _RENDERING = None
 """What forked render workers inherit: the site data, the theme, the staging and current output
-folders, the cache folder, the last build's record, and whether to key search documents."""
+folders, the cache folder and the last build's record."""
 
 
 _WORKER_CACHE: Cache | None = None
@@ -128,28 +129,24 @@ def _worker_cache(folder: Path) -> Cache:
     return _WORKER_CACHE
 
 
-RenderResult = tuple[list[str], int, list[tuple[str, str]], list[SearchPage]]
-"""(paths written, files written, (path, key) of each templated page, search documents)."""
+RenderResult = tuple[list[str], int, list[tuple[str, str]]]
+"""(paths written, files written, (path, key) of each templated page)."""
 
 
 def _render_task(task: tuple[str, int, int]) -> RenderResult:
     """Worker: write one part of the site, ("articles", start, end) or (a name in LIST_PARTS,
-    0, 0), and key the articles' search documents. Each worker opens its own connection to the
-    cache (SQLite connections do not survive fork)."""
+    0, 0). Each worker opens its own connection to the cache (SQLite connections do not survive
+    fork)."""
     assert _RENDERING is not None
-    data, theme, staging, output_dir, cache_dir, last, searching = _RENDERING
+    data, theme, staging, output_dir, cache_dir, last = _RENDERING
     cache = _worker_cache(cache_dir) if cache_dir is not None else None
     part, start, end = task
-    search: list[SearchPage] = []
     if part == "articles":
-        chunk = data.archive.articles[start:end]
-        pages = [article_page(data, a) for a in chunk]
-        if searching:
-            search = [search_page(data, a)[0] for a in chunk]
+        pages = [article_page(data, a) for a in data.archive.articles[start:end]]
     else:
         pages = list(list_pages(data, theme, part))
     written, used = write_pages(pages, staging, output_dir, cache, last)
-    return [p.path for p in pages], written, used, search
+    return [p.path for p in pages], written, used
 
 
 def write_pages(
@@ -193,19 +190,19 @@ def _render(
     cache: Cache | None,
     last: manifest.Manifest | None,
     progress: Progress,
-    searching: bool = False,
-) -> tuple[int, dict[str, str], list[SearchPage]]:
+    forked: Callable[[], None] = lambda: None,
+) -> tuple[int, dict[str, str]]:
     """Render and write every page. On `jobs` forked processes, the article pages in chunks and
     the other pages in a few parts (the parts first: they take longest); small sites stay in one
-    process. Returns the page count, the key of every templated page by path, and (when
-    `searching`) each article's search document, keyed but not rendered."""
+    process. `forked()` is called once no more processes will be forked (a thread may start).
+    Returns the page count and the key of every templated page by path."""
     global _RENDERING
     total = len(data.archive.articles)
     parallel = jobs > 1 and total >= 2 * RENDER_CHUNK and sys.platform != "win32"
     count = 0
     page_keys: dict[str, str] = {}
-    search: list[SearchPage] = []
     if not parallel:
+        forked()
         for batch in _batches(render_site(data, theme), RENDER_CHUNK):
             for page in batch:
                 writer.claim(page.path)
@@ -214,23 +211,21 @@ def _render(
             writer.add_counts(written, len(batch) - written)
             count += len(batch)
             progress("render", min(count, total), total)
-        if searching:
-            search = [search_page(data, a)[0] for a in data.archive.articles]
-        return count, page_keys, search
+        return count, page_keys
     folder = cache.folder if cache else None
-    _RENDERING = (data, theme, writer.staging, writer.output_dir, folder, last, searching)
+    _RENDERING = (data, theme, writer.staging, writer.output_dir, folder, last)
     tasks = [(part, 0, 0) for part in LIST_PARTS]
     tasks += [("articles", i, min(i + RENDER_CHUNK, total)) for i in range(0, total, RENDER_CHUNK)]
     try:
         with multiprocessing.get_context("fork").Pool(jobs) as pool:
+            forked()  # the pool's processes are all started: it forks no more
             done = 0
-            for (part, start, end), (paths, written, used, documents) in zip(
+            for (part, start, end), (paths, written, used) in zip(
                 tasks, pool.imap(_render_task, tasks), strict=True
             ):
                 writer.claim_written(paths)
                 writer.add_counts(written, len(paths) - written)
                 page_keys.update(used)
-                search.extend(documents)
                 if cache:
                     cache.touched.update(key for _, key in used)
                 count += len(paths)
@@ -239,7 +234,66 @@ def _render(
                     progress("render", done, total)
     finally:
         _RENDERING = None
-    return count, page_keys, search
+    return count, page_keys
+
+
+class _BackgroundSearch:
+    """The search step on a thread of its own, beside the render: it keys the articles' search
+    documents and plans the shards at once, indexes at once when one shard changed (an edit:
+    Pagefind then runs while the pages render), and waits for the render to finish before
+    indexing more (a first build: Pagefind's memory is not added to the render workers')."""
+
+    def __init__(self, data: SiteData, output: Path, previous: Path, state_dir: Path | None):
+        self.data, self.output, self.previous, self.state_dir = data, output, previous, state_dir
+        self.rendered = threading.Event()
+        self.planned = threading.Event()
+        self.plan: SearchPlan | None = None
+        self.stats: SearchStats | None = None
+        self.error: BaseException | None = None
+        self.thread = threading.Thread(target=self._run, name="search", daemon=True)
+        shutil.rmtree(output, ignore_errors=True)  # a killed build's
+
+    def start(self) -> None:
+        self.thread.start()
+
+    def _run(self) -> None:
+        try:
+            data = self.data
+            documents = [search_page(data, a)[0] for a in data.archive.articles]
+            self.plan = plan_search(
+                documents,
+                data.config.language,
+                data.config.search,
+                previous=self.previous,
+                state_dir=self.state_dir,
+            )
+            self.planned.set()
+            if len(self.plan.todo) > 1:
+                self.rendered.wait()
+            self.stats = self.plan.run(search_renderer(data), self.output)
+        except BaseException as exc:  # handed to the building thread by `finish`
+            self.error = exc
+        finally:
+            self.planned.set()
+
+    def finish(self, step: Callable[[str], None]) -> SearchStats:
+        """Wait for the index (the pages are rendered); re-raise what stopped it."""
+        self.rendered.set()
+        self.planned.wait()
+        if self.plan is not None:
+            step(self.plan.describe())
+        self.thread.join()
+        if self.error is not None:
+            raise self.error
+        assert self.stats is not None
+        return self.stats
+
+    def abandon(self) -> None:
+        """The build failed: let the thread end, and drop what it wrote."""
+        if self.thread.is_alive() or self.thread.ident is not None:
+            self.rendered.set()
+            self.thread.join()
+        shutil.rmtree(self.output, ignore_errors=True)
 
 
 def search_renderer(data: SiteData) -> Callable[[str], bytes]:
@@ -383,39 +437,48 @@ def _build(
         )
 
     writer = SiteWriter(config.output_dir)
+    background: _BackgroundSearch | None = None
     try:
         with _timed(report, "render"):
             diffs = cached_diffs(archive, cache)
             data = prepare(
                 archive, config, theme, urls, CODE + look, diffs, taxonomies, article_keys
             )
-            report.pages, page_keys, documents = _render(
-                data, theme, writer, jobs, cache, last, progress, searching
+            if searching:
+                background = _BackgroundSearch(
+                    data,
+                    writer.staging.with_name(f"{writer.staging.name}.search"),
+                    config.output_dir / BUNDLE_FOLDER,
+                    cache_dir if cache else None,
+                )
+            report.pages, page_keys = _render(
+                data,
+                theme,
+                writer,
+                jobs,
+                cache,
+                last,
+                progress,
+                background.start if background else lambda: None,
             )
             writer.remove_unclaimed()
             report.site = data if keep_site else None
-            del diffs
-        if searching:
+            del diffs, data
+        if background:
             release_memory()  # Pagefind runs beside this process
             with _timed(report, "search"):
-                stats = index_site(
-                    documents,
-                    search_renderer(data),
-                    writer.staging / BUNDLE_FOLDER,
-                    config.language,
-                    config.search,
-                    previous=config.output_dir / BUNDLE_FOLDER,
-                    state_dir=cache_dir if cache else None,
-                    step=functools.partial(_step, progress, "search"),
-                )
-                report.searchable, report.search_shards = stats.pages, stats.shards
-                report.search_reindexed = stats.reindexed
-        del data, documents
+                search = background.finish(functools.partial(_step, progress, "search"))
+                if search.shards:
+                    background.output.rename(writer.staging / BUNDLE_FOLDER)
+                report.searchable, report.search_shards = search.pages, search.shards
+                report.search_reindexed = search.reindexed
         with _timed(report, "write"):
             for folder in carry_over:
                 writer.carry_over(folder)
             stats = writer.commit()
     except BaseException:
+        if background:
+            background.abandon()
         writer.abandon()
         raise
     report.written, report.unchanged = stats.written, stats.unchanged

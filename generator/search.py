@@ -92,33 +92,80 @@ def index_site(
     `previous` is the bundle the site serves now and `state_dir` the folder of the state that
     describes it: shards whose documents are unchanged are linked from it instead of indexed.
     `step(name)` is told as each part begins: Pagefind reports no counts on the way."""
+    plan = plan_search(pages, language, settings, previous=previous, state_dir=state_dir)
+    if step:
+        step(plan.describe())
+    return plan.run(render, output)
+
+
+@dataclass
+class SearchPlan:
+    """Which shards a search step indexes anew, decided before any is: a build can then index
+    one edited shard beside its page rendering, and many only after it."""
+
+    pages: int
+    language: str
+    shards: list[Shard]
+    folders: list[str]
+    """Each shard's folder in the bundle ("" for the main one)."""
+    state: SearchState
+    previous: Path | None
+    state_dir: Path | None
+
+    @property
+    def todo(self) -> list[tuple[Shard, str]]:
+        """The shards whose bundle cannot be kept: not in the state under their key."""
+        kept = {(record.key, old == "") for old, record in self.state.bundles.items()}
+        return [
+            (shard, folder)
+            for shard, folder in zip(self.shards, self.folders, strict=True)
+            if self.previous is None or (shard.key, folder == "") not in kept
+        ]
+
+    def describe(self) -> str:
+        return f"indexing {len(self.todo)} of {len(self.shards)} shard(s) (the rest are unchanged)"
+
+    def run(self, render: Render, output: Path) -> SearchStats:
+        """Link the kept shards' bundles and index the others into `output` (not there yet)."""
+        if not self.shards:
+            search_state.save(self.state_dir, SearchState())
+            return SearchStats(pages=0, shards=0, reindexed=0)
+        bundle = output.resolve()
+        bundle.mkdir(parents=True)
+        records: dict[str, BundleRecord] = {}
+        todo: list[tuple[Shard, str]] = []
+        for shard, folder in zip(self.shards, self.folders, strict=True):
+            record = _reuse(shard, folder, self.state, self.previous, bundle)
+            if record:
+                records[folder] = record
+            else:
+                todo.append((shard, folder))
+        index = functools.partial(_index_shard, render, bundle, self.language)
+        with ThreadPoolExecutor(PAGEFIND_AT_ONCE) as pool:
+            for (_, folder), record in zip(todo, pool.map(index, todo), strict=True):
+                records[folder] = record
+        _write_shard_list(bundle, self.shards, self.folders, records)
+        search_state.save(self.state_dir, SearchState(dict(sorted(records.items()))))
+        return SearchStats(pages=self.pages, shards=len(self.shards), reindexed=len(todo))
+
+
+def plan_search(
+    pages: Sequence[SearchPage],
+    language: str,
+    settings: SearchSettings | None = None,
+    *,
+    previous: Path | None = None,
+    state_dir: Path | None = None,
+) -> SearchPlan:
+    """The shards of `pages` and the state that says which of them `previous` holds already."""
     settings = settings or SearchSettings()
-    began = step or (lambda name: None)
     if not pages:
-        search_state.save(state_dir, SearchState())
-        return SearchStats(pages=0, shards=0, reindexed=0)
-    bundle = output.resolve()
-    state = search_state.load(state_dir)
+        return SearchPlan(0, language, [], [], SearchState(), previous, state_dir)
     count = shard_count(len(pages), settings.shard_size, settings.max_shards)
     shards = plan_shards(sorted(pages, key=lambda page: page.path), count, _salt(language))
     folders = ["" if i == 0 else f"shard-{shard.number}" for i, shard in enumerate(shards)]
-    bundle.mkdir(parents=True)
-    records: dict[str, BundleRecord] = {}
-    todo: list[tuple[Shard, str]] = []
-    for shard, folder in zip(shards, folders, strict=True):
-        record = _reuse(shard, folder, state, previous, bundle)
-        if record:
-            records[folder] = record
-        else:
-            todo.append((shard, folder))
-    began(f"indexing {len(todo)} of {len(shards)} shard(s) (the rest are unchanged)")
-    index = functools.partial(_index_shard, render, bundle, language)
-    with ThreadPoolExecutor(PAGEFIND_AT_ONCE) as pool:
-        for (_, folder), record in zip(todo, pool.map(index, todo), strict=True):
-            records[folder] = record
-    _write_shard_list(bundle, shards, folders, records)
-    search_state.save(state_dir, SearchState(dict(sorted(records.items()))))
-    return SearchStats(pages=len(pages), shards=len(shards), reindexed=len(todo))
+    state = search_state.load(state_dir)
+    return SearchPlan(len(pages), language, shards, folders, state, previous, state_dir)
 
 
 @functools.lru_cache(maxsize=1)
