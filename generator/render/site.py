@@ -46,6 +46,15 @@ class Rendered:
 
 
 @dataclass(frozen=True, slots=True)
+class Deferred:
+    """A template value made only if its page is rendered; `key` stands for it in the page's
+    key and must name everything it is made of."""
+
+    key: str
+    make: Callable[[], Any]
+
+
+@dataclass(frozen=True, slots=True)
 class Page:
     path: str
     """File path relative to the output folder, with forward slashes."""
@@ -68,8 +77,8 @@ class SiteData:
     """Digest of the theme, Broadsheet's code and the site settings: part of every page key."""
     summaries: dict[str, Summary] = field(default_factory=dict)
     """Summaries made so far, by article id (a memo, not part of the site's data)."""
-    summary_texts: dict[str, tuple[Summary, str]] = field(default_factory=dict)
-    """repr of each summary made so far, for page keys (a memo)."""
+    summary_texts: dict[str, str] = field(default_factory=dict)
+    """The key text of each article's summary made so far (a memo, see `summary_key`)."""
     diffs: dict[tuple[str, str], VersionDiff] = field(default_factory=dict)
     """Diffs between versions, by (old, new) article id, made earlier (e.g. by a cache); the
     rest are made as the story pages need them."""
@@ -110,16 +119,35 @@ class SiteData:
         return made
 
     def _summary(self, article_id: str) -> Summary:
+        return summary(*self._summary_inputs(article_id), self.config.timezone)
+
+    def _summary_inputs(
+        self, article_id: str
+    ) -> tuple[Article, str, tuple[Link, ...], Link | None, int]:
+        """Everything an article's summary is made of (with the site's settings)."""
         article = self.by_id[article_id]
         story = self.story_by_id.get(self.archive.story_of.get(article_id, ""))
-        return summary(
+        return (
             article,
             self.article_url(article_id),
             tuple(self.author_link(a) for a in article.authors if slugify(a)),
             self.publication_link(article.publication),
             len(story.versions) if story else 1,
-            self.config.timezone,
         )
+
+    def summary_key(self, article_id: str) -> str:
+        """Stands for the article's summary in page keys: its inputs, without making it (dates
+        formatted for 11,000 articles took a second of every rebuild)."""
+        made = self.summary_texts.get(article_id)
+        if made is None:
+            article, *rest = self._summary_inputs(article_id)
+            made = self.summary_texts[article_id] = f"{self._key_text(article)}{rest!r}"
+        return made
+
+    def summaries_of(self, ids: Sequence[str]) -> Deferred:
+        """The summaries of these articles as a template value, made only if the page is."""
+        key = "(" + ", ".join(self.summary_key(i) for i in ids) + ")"
+        return Deferred(key, lambda: tuple(self.summary(i) for i in ids))
 
     def render(
         self,
@@ -140,24 +168,21 @@ class SiteData:
         derived: Callable[[], dict[str, Any]] | None,
         context: dict[str, Any],
     ) -> bytes:
-        return self.render_now(template, **context, **(derived() if derived else {}))
+        values = {
+            name: value.make() if isinstance(value, Deferred) else value
+            for name, value in context.items()
+        }
+        return self.render_now(template, **values, **(derived() if derived else {}))
 
     def _key_text(self, value: Any) -> str:
-        """repr(value), with each article summary's repr made once (an article is listed on
-        its home, month, year, author, publication and tag pages) and an article by the key
-        of its source where known."""
-        if isinstance(value, tuple) and value and isinstance(value[0], Summary):
-            return "(" + ", ".join(self._summary_text(s) for s in value) + ")"
+        """repr(value), but a deferred value by its key and an article by the key of its
+        source where known."""
+        if isinstance(value, Deferred):
+            return value.key
         if isinstance(value, Article):
             source = self.article_keys.get(value.id)
             return f"Article({source})" if source else repr(value)
         return repr(value)
-
-    def _summary_text(self, summary: Summary) -> str:
-        made = self.summary_texts.get(summary.id)
-        if made is None or made[0] is not summary:
-            made = self.summary_texts[summary.id] = (summary, repr(summary))
-        return made[1]
 
     def render_now(self, template: str, **context: Any) -> bytes:
         try:
@@ -291,8 +316,8 @@ def article_page(data: SiteData, article: Article) -> Page:
         updated=format_when(article.updated, config.timezone),
         reading_minutes=reading_minutes(article.word_count),
         story=story_view,
-        related=tuple(
-            data.summary(i) for i in data.archive.related.get(article.id, ()) if i in data.by_id
+        related=data.summaries_of(
+            [i for i in data.archive.related.get(article.id, ()) if i in data.by_id]
         ),
         linked_data=(author_urls, based_on, story_url),  # the JSON-LD's other inputs, keyed
     )
@@ -328,7 +353,7 @@ def paginate(
     data: SiteData,
     ids: Sequence[str],
     base: str,
-    render_page: Callable[[tuple[Summary, ...], Pagination], Rendered],
+    render_page: Callable[[Deferred, Pagination], Rendered],
 ) -> Iterator[Page]:
     """Split a list into pages: base, base/page/2/, ... (base is a site path ending in "/")."""
     per_page = data.config.per_page
@@ -338,7 +363,7 @@ def paginate(
         return base if n == 1 else f"{base}page/{n}/"
 
     for n in range(1, count + 1):
-        chunk = tuple(data.summary(i) for i in ids[(n - 1) * per_page : n * per_page])
+        chunk = data.summaries_of(ids[(n - 1) * per_page : n * per_page])
         pagination = Pagination(
             number=n,
             count=count,
@@ -369,7 +394,7 @@ def page_window(current: int, count: int, around: int = 2) -> list[int]:
 def home_pages(data: SiteData) -> Iterator[Page]:
     ids = [a.id for a in data.archive.articles]
 
-    def page(items: tuple[Summary, ...], pagination: Pagination) -> Rendered:
+    def page(items: Deferred, pagination: Pagination) -> Rendered:
         return data.render(
             "list.html",
             page_title="Latest" if pagination.number == 1 else f"Latest, page {pagination.number}",
@@ -443,8 +468,8 @@ def term_pages(data: SiteData, kind: str, title: str, terms: tuple[Term, ...]) -
 
 def _list_renderer(
     data: SiteData, name: str, heading: str
-) -> Callable[[tuple[Summary, ...], Pagination], Rendered]:
-    def page(items: tuple[Summary, ...], pagination: Pagination) -> Rendered:
+) -> Callable[[Deferred, Pagination], Rendered]:
+    def page(items: Deferred, pagination: Pagination) -> Rendered:
         suffix = f", page {pagination.number}" if pagination.number > 1 else ""
         return data.render(
             "list.html",
