@@ -10,9 +10,7 @@ import gc
 import hashlib
 import multiprocessing
 import os
-import shutil
 import sys
-import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
@@ -29,7 +27,13 @@ from .cache import CACHE_DIR, CODE, Cache, entry_key
 from .config import SiteConfig
 from .errors import ContentError, Problem
 from .model import Archive, Article
-from .output import SiteWriter, check_output_dir, link_if_unchanged, write_file
+from .output import (
+    SiteWriter,
+    check_output_dir,
+    link_if_unchanged,
+    search_folder,
+    write_file,
+)
 from .render.site import (
     LIST_PARTS,
     Page,
@@ -39,12 +43,12 @@ from .render.site import (
     list_pages,
     prepare,
     render_site,
-    search_page,
 )
 from .render.stories import diff_pairs
 from .render.theme import Theme, find_theme
-from .render.urls import assign_urls, output_file
-from .search import BUNDLE_FOLDER, SearchPlan, SearchStats, plan_search
+from .render.urls import assign_urls
+from .search import BUNDLE_FOLDER
+from .search_step import BackgroundSearch
 
 Progress = Callable[[str, int, int], None]
 """progress(stage, done, total): called in the building process as long stages advance. With
@@ -237,71 +241,6 @@ def _render(
     return count, page_keys
 
 
-class _BackgroundSearch:
-    """The search step on a thread of its own, beside the render: it keys the articles' search
-    documents and plans the shards at once, indexes at once when one shard changed (an edit:
-    Pagefind then runs while the pages render), and waits for the render to finish before
-    indexing more (a first build: Pagefind's memory is not added to the render workers')."""
-
-    def __init__(self, data: SiteData, output: Path, previous: Path, state_dir: Path | None):
-        self.data, self.output, self.previous, self.state_dir = data, output, previous, state_dir
-        self.rendered = threading.Event()
-        self.planned = threading.Event()
-        self.plan: SearchPlan | None = None
-        self.stats: SearchStats | None = None
-        self.error: BaseException | None = None
-        self.thread = threading.Thread(target=self._run, name="search", daemon=True)
-        shutil.rmtree(output, ignore_errors=True)  # a killed build's
-
-    def start(self) -> None:
-        self.thread.start()
-
-    def _run(self) -> None:
-        try:
-            data = self.data
-            documents = [search_page(data, a)[0] for a in data.archive.articles]
-            self.plan = plan_search(
-                documents,
-                data.config.language,
-                data.config.search,
-                previous=self.previous,
-                state_dir=self.state_dir,
-            )
-            self.planned.set()
-            if len(self.plan.todo) > 1:
-                self.rendered.wait()
-            self.stats = self.plan.run(search_renderer(data), self.output)
-        except BaseException as exc:  # handed to the building thread by `finish`
-            self.error = exc
-        finally:
-            self.planned.set()
-
-    def finish(self, step: Callable[[str], None]) -> SearchStats:
-        """Wait for the index (the pages are rendered); re-raise what stopped it."""
-        self.rendered.set()
-        self.planned.wait()
-        if self.plan is not None:
-            step(self.plan.describe())
-        self.thread.join()
-        if self.error is not None:
-            raise self.error
-        assert self.stats is not None
-        return self.stats
-
-    def abandon(self) -> None:
-        """The build failed: let the thread end, and drop what it wrote."""
-        if self.thread.is_alive() or self.thread.ident is not None:
-            self.rendered.set()
-            self.thread.join()
-        shutil.rmtree(self.output, ignore_errors=True)
-
-
-def search_renderer(data: SiteData) -> Callable[[str], bytes]:
-    """render(path) of the search document of the article whose page is at `path`."""
-    by_path = {output_file(data.urls.by_id[a.id]): a for a in data.archive.articles}
-    return lambda path: search_page(data, by_path[path])[1].make()
-
-
 def _batches(pages: Iterator[Page], size: int) -> Iterator[list[Page]]:
     batch: list[Page] = []
     for page in pages:
@@ -437,7 +376,7 @@ def _build(
         )
 
     writer = SiteWriter(config.output_dir)
-    background: _BackgroundSearch | None = None
+    background: BackgroundSearch | None = None
     try:
         with _timed(report, "render"):
             diffs = cached_diffs(archive, cache)
@@ -445,9 +384,9 @@ def _build(
                 archive, config, theme, urls, CODE + look, diffs, taxonomies, article_keys
             )
             if searching:
-                background = _BackgroundSearch(
+                background = BackgroundSearch(
                     data,
-                    writer.staging.with_name(f"{writer.staging.name}.search"),
+                    search_folder(config.output_dir),
                     config.output_dir / BUNDLE_FOLDER,
                     cache_dir if cache else None,
                 )

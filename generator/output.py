@@ -42,6 +42,12 @@ def staging_folder(output_dir: Path) -> Path:
     return output_dir.with_name(f".{output_dir.name}.building")
 
 
+def search_folder(output_dir: Path) -> Path:
+    """Where the search bundle is built beside the pages; moved into the staging folder once
+    both are done."""
+    return output_dir.with_name(f".{output_dir.name}.search")
+
+
 def retired_folder(output_dir: Path) -> Path:
     return output_dir.with_name(f".{output_dir.name}.previous")
 
@@ -66,6 +72,8 @@ def recover(output_dir: Path) -> None:
     for leftover in (staging_folder(output_dir), retired):
         if leftover.exists():
             keep_as_spare(leftover, output_dir)
+    if search_folder(output_dir).exists():
+        discard(search_folder(output_dir), output_dir)
     for discarded in output_dir.parent.glob(f".{output_dir.name}.discarded-*"):
         _delete_detached(discarded)
 

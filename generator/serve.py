@@ -30,16 +30,17 @@ from watchdog.events import FileSystemEvent, FileSystemEventHandler
 from watchdog.observers import Observer
 
 from . import manifest
-from .build import BuildReport, build, search_renderer
+from .build import BuildReport, build
 from .cache import CACHE_DIR
 from .config import SiteConfig
 from .errors import BroadsheetError
 from .output import replace_folder
 from .preview import quick_update
 from .readers import is_editor_temp
-from .render.site import SiteData, search_page
+from .render.site import SiteData
 from .render.theme import find_theme
 from .search import BUNDLE_FOLDER, SearchStats, index_site
+from .search_step import search_documents, search_renderer
 
 log = logging.getLogger(__name__)
 
@@ -299,9 +300,8 @@ def refresh_search_index(config: SiteConfig, site: SiteData) -> SearchStats:
     fresh = output / ".pagefind.new"
     shutil.rmtree(fresh, ignore_errors=True)
     current = output / BUNDLE_FOLDER
-    documents = [search_page(site, article)[0] for article in site.archive.articles]
     stats = index_site(
-        documents,
+        search_documents(site),
         search_renderer(site),
         fresh,
         config.language,

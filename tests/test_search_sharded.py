@@ -5,13 +5,16 @@ from __future__ import annotations
 
 import gzip
 import json
+import sys
 from pathlib import Path
 
 import pytest
 
+from generator import search as search_module
+from generator.errors import SearchIndexError
 from generator.serve import rebuild, refresh_search_index
 from tests.browser.harness import copy_demo
-from tests.helpers import BuiltSite, build_site
+from tests.helpers import BuiltSite, build_site, differences, snapshot
 
 EDITED = "content/clippings/courier-2025-03-19-port-selwyn-timber-debris.txt"
 
@@ -129,3 +132,23 @@ def test_a_result_is_titled_by_its_headline_and_its_excerpt_tells_the_story(
         title = titles[indexed["url"]]
         assert indexed["meta"]["title"] == title
         assert not indexed["content"].startswith(title[:20]), indexed["content"][:80]
+
+
+def test_a_failed_search_index_keeps_the_last_good_site(
+    sharded: BuiltSite, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Pagefind runs on a thread beside the render: its failure fails the build like any other,
+    and the site served stays the last good one, with nothing left beside it."""
+    good = snapshot(sharded.out)
+    edited = sharded.root / EDITED
+    edited.write_text(edited.read_text() + "\nThe harbourmaster counted nine barges.\n")
+    broken = (sys.executable, "not pagefind")  # `python --site ...` exits with an error
+    monkeypatch.setattr(search_module, "_pagefind", lambda: broken)
+    with pytest.raises(SearchIndexError, match="Pagefind could not index"):
+        build_site(sharded.root, search=True)
+    assert differences(snapshot(sharded.out), good) == []
+    beside = sorted(p.name for p in sharded.out.parent.iterdir() if p.name.startswith(".public"))
+    assert beside == [".public.spare"]
+    monkeypatch.undo()
+    again = build_site(sharded.root, search=True)
+    assert again.report.search_reindexed == 1

@@ -1,0 +1,89 @@
+"""The build's search step beside the render: each article's search document is keyed, the
+shards planned, and the changed ones indexed on a thread of its own (search.py does the
+indexing; render.site.search_page makes the documents)."""
+
+from __future__ import annotations
+
+import shutil
+import threading
+from collections.abc import Callable
+from pathlib import Path
+
+from .render.site import SiteData, search_page
+from .render.urls import output_file
+from .search import SearchPlan, SearchStats, plan_search
+from .search_shards import SearchPage
+
+
+def search_documents(data: SiteData) -> list[SearchPage]:
+    """Every published article's search document, keyed but not rendered."""
+    return [search_page(data, article)[0] for article in data.archive.articles]
+
+
+def search_renderer(data: SiteData) -> Callable[[str], bytes]:
+    """render(path) of the search document of the article whose page is at `path`."""
+    by_path = {output_file(data.urls.by_id[a.id]): a for a in data.archive.articles}
+    return lambda path: search_page(data, by_path[path])[1].make()
+
+
+class BackgroundSearch:
+    """The search step on a thread of its own, beside the render: it keys the articles' search
+    documents and plans the shards at once, indexes at once when one shard changed (an edit:
+    Pagefind then runs while the pages render), and waits for the render to finish before
+    indexing more (a first build: Pagefind's memory is not added to the render workers')."""
+
+    def __init__(self, data: SiteData, output: Path, previous: Path, state_dir: Path | None):
+        self.data: SiteData | None = data
+        """Released once the documents are rendered: the build process drops it too."""
+        self.output, self.previous, self.state_dir = output, previous, state_dir
+        self.rendered = threading.Event()
+        self.planned = threading.Event()
+        self.plan: SearchPlan | None = None
+        self.stats: SearchStats | None = None
+        self.error: BaseException | None = None
+        self.thread = threading.Thread(target=self._run, name="search", daemon=True)
+        shutil.rmtree(output, ignore_errors=True)  # a killed build's, if recover() left it
+
+    def start(self) -> None:
+        self.thread.start()
+
+    def _run(self) -> None:
+        try:
+            data = self.data
+            assert data is not None
+            self.data = None
+            documents = search_documents(data)
+            self.plan = plan_search(
+                documents,
+                data.config.language,
+                data.config.search,
+                previous=self.previous,
+                state_dir=self.state_dir,
+            )
+            self.planned.set()
+            if len(self.plan.todo) > 1:
+                self.rendered.wait()
+            self.stats = self.plan.run(search_renderer(data), self.output)
+        except BaseException as exc:  # handed to the building thread by `finish`
+            self.error = exc
+        finally:
+            self.planned.set()
+
+    def finish(self, step: Callable[[str], None]) -> SearchStats:
+        """Wait for the index (the pages are rendered); re-raise what stopped it."""
+        self.rendered.set()
+        self.planned.wait()
+        if self.plan is not None:
+            step(self.plan.describe())
+        self.thread.join()
+        if self.error is not None:
+            raise self.error
+        assert self.stats is not None
+        return self.stats
+
+    def abandon(self) -> None:
+        """The build failed: let the thread end, and drop what it wrote."""
+        if self.thread.ident is not None:  # started
+            self.rendered.set()
+            self.thread.join()
+        shutil.rmtree(self.output, ignore_errors=True)
