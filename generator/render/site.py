@@ -48,7 +48,7 @@ class Rendered:
 @dataclass(frozen=True, slots=True)
 class Deferred:
     """A template value made only if its page is rendered; `key` stands for it in the page's
-    key and must name everything it is made of."""
+    key and, with the page's other values, must name everything it is made of."""
 
     key: str
     make: Callable[[], Any]
@@ -149,30 +149,19 @@ class SiteData:
         key = "(" + ", ".join(self.summary_key(i) for i in ids) + ")"
         return Deferred(key, lambda: tuple(self.summary(i) for i in ids))
 
-    def render(
-        self,
-        template: str,
-        derived: Callable[[], dict[str, Any]] | None = None,
-        **context: Any,
-    ) -> Rendered:
-        """The page `template` makes of `context`, keyed by the context's values. `derived`
-        makes further values that are functions of the keyed ones (an article's body, its
-        JSON-LD): they are made only if the page is rendered, and are not keyed."""
+    def render(self, template: str, **context: Any) -> Rendered:
+        """The page `template` makes of `context`, keyed by the context's values (a deferred
+        value by its key: it is made only if the page is rendered)."""
         values = ", ".join(f"{name}={self._key_text(context[name])}" for name in sorted(context))
         key = entry_key("page", self.fingerprint, template, values)
-        return Rendered(key, functools.partial(self._render_derived, template, derived, context))
+        return Rendered(key, functools.partial(self._render_context, template, context))
 
-    def _render_derived(
-        self,
-        template: str,
-        derived: Callable[[], dict[str, Any]] | None,
-        context: dict[str, Any],
-    ) -> bytes:
+    def _render_context(self, template: str, context: dict[str, Any]) -> bytes:
         values = {
             name: value.make() if isinstance(value, Deferred) else value
             for name, value in context.items()
         }
-        return self.render_now(template, **values, **(derived() if derived else {}))
+        return self.render_now(template, **values)
 
     def _key_text(self, value: Any) -> str:
         """repr(value), but a deferred value by its key and an article by the key of its
@@ -283,9 +272,9 @@ def article_page(data: SiteData, article: Article) -> Page:
         absolute(config, data.term_path("authors", a)) for a in article.authors if slugify(a)
     )
     story_url = absolute(config, stories.story_path(story)) if story else None
+    linked = (author_urls, based_on, story_url)  # with the article, url and language
 
-    def derived() -> dict[str, Any]:
-        """What the page shows that follows from the keyed values below."""
+    def linked_data() -> Markup:
         structured = jsonld.news_article(
             article,
             url=url,
@@ -294,15 +283,11 @@ def article_page(data: SiteData, article: Article) -> Page:
             based_on_url=based_on,
             story_url=story_url,
         )
-        return {
-            "body": Markup(article.body_html),
-            "jsonld": Markup(jsonld.script_json(structured)),
-        }
+        return Markup(jsonld.script_json(structured))
 
     day = format_when(article.date, config.timezone)
     html = data.render(
         "article.html",
-        derived,
         page_title=article.title,
         canonical=url,
         article=article,
@@ -319,9 +304,15 @@ def article_page(data: SiteData, article: Article) -> Page:
         related=data.summaries_of(
             [i for i in data.archive.related.get(article.id, ()) if i in data.by_id]
         ),
-        linked_data=(author_urls, based_on, story_url),  # the JSON-LD's other inputs, keyed
+        body=_body(article),
+        jsonld=Deferred(f"jsonld{linked!r}", linked_data),
     )
     return Page(output_file(path), html)
+
+
+def _body(article: Article) -> Deferred:
+    """The article's body as a page value: the article, keyed beside it, names it."""
+    return Deferred("body", lambda: Markup(article.body_html))
 
 
 def search_page(data: SiteData, article: Article) -> tuple[SearchPage, Rendered]:
@@ -333,8 +324,8 @@ def search_page(data: SiteData, article: Article) -> tuple[SearchPage, Rendered]
     search_sort = f"{when_sort_key(article.date)} {article.id}"  # unique: ties break by id
     document = data.render(
         "search-record.html",
-        lambda: {"body": Markup(article.body_html)},
         article=article,
+        body=_body(article),
         authors=tuple(a for a in article.authors if slugify(a)),
         publication=article.publication if data.publication_link(article.publication) else "",
         tags=tuple(t for t in article.tags if slugify(t)),
