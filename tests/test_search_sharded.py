@@ -119,21 +119,6 @@ def test_a_new_headline_reindexes_only_its_own_shard(sharded: BuiltSite) -> None
     assert again.report.search_reindexed == 1
 
 
-def test_a_result_is_titled_by_its_headline_and_its_excerpt_tells_the_story(
-    sharded: BuiltSite,
-) -> None:
-    """Pagefind cuts excerpts from a document's text in order: the headline, already the
-    result's title, comes last so that an excerpt does not repeat it."""
-    titles = {a["url"]: a["title"] for a in sharded.catalog()["articles"]}
-    fragments = list((sharded.out / "pagefind").rglob("*.pf_fragment"))
-    assert len(fragments) == len(titles)
-    for fragment in fragments:
-        indexed = json.loads(gzip.decompress(fragment.read_bytes())[12:])
-        title = titles[indexed["url"]]
-        assert indexed["meta"]["title"] == title
-        assert not indexed["content"].startswith(title[:20]), indexed["content"][:80]
-
-
 def test_a_failed_search_index_keeps_the_last_good_site(
     sharded: BuiltSite, monkeypatch: pytest.MonkeyPatch
 ) -> None:
