@@ -352,7 +352,8 @@ def _build(
         progress("analyse: features", 0, 0)
         features = cached_features(articles, config, cache, jobs, article_keys)
         step = functools.partial(_step, progress, "analyse")
-        archive = analyse(articles, config, features, jobs, step)
+        memo = _RelatedMemo(cache) if cache else None
+        archive = analyse(articles, config, features, jobs, step, memo)
         del features
         release_memory()  # features and fingerprints: workers fork from a smaller process
         urls, url_problems = assign_urls(archive.articles, config)
@@ -460,6 +461,20 @@ def cached_features(
         values = compute_features_in_parallel([published[i] for i in missing], size, jobs, store)
         known.update(zip(store.keys, values, strict=True))
     return {a.id: known[key] for a, key in zip(published, keys, strict=True)}
+
+
+class _RelatedMemo:
+    """Related stories in the cache, by the digest of their inputs (analysis.related_inputs)."""
+
+    def __init__(self, cache: Cache) -> None:
+        self.cache = cache
+
+    def get(self, key: str) -> dict[str, tuple[str, ...]] | None:
+        entry = entry_key("related", CODE, key)
+        return self.cache.get_many([entry]).get(entry)
+
+    def put(self, key: str, related: dict[str, tuple[str, ...]]) -> None:
+        self.cache.put_many([(entry_key("related", CODE, key), related)])
 
 
 class _FeatureStore:

@@ -278,3 +278,31 @@ def test_pages_of_unchanged_articles_follow_a_new_earlier_version(
     shutil.rmtree(fresh / CACHE_DIR, ignore_errors=True)
     build_site(fresh)
     assert differences(snapshot(site_root / "public"), snapshot(fresh / "public")) == []
+
+
+def test_related_stories_are_found_again_only_when_words_or_stories_change(
+    site_root: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from generator.analysis import archive
+
+    build_site(site_root)
+    calls: list[int] = []
+    find_related = archive.find_related
+
+    def counted(*args: object, **kwargs: object) -> object:
+        calls.append(1)
+        return find_related(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(archive, "find_related", counted)
+    article = site_root / "content" / "news" / "lighthouse.md"
+    article.write_text(article.read_text().replace('"Gull Rock"]', '"Gull Rock", "retirements"]'))
+    site = build_site(site_root)
+    assert "retirements" in site.article_page("news/lighthouse")
+    assert calls == []  # a new topic changes no article's words: the related stories stand
+    article.write_text(article.read_text().replace("small crowd", "large crowd"))
+    build_site(site_root)
+    assert calls == [1]
+    fresh = copy_site("basic", tmp_path / "fresh")
+    shutil.copy(article, fresh / "content" / "news" / "lighthouse.md")
+    build_site(fresh)
+    assert differences(snapshot(site_root / "public"), snapshot(fresh / "public")) == []
