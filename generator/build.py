@@ -10,6 +10,7 @@ import gc
 import hashlib
 import multiprocessing
 import os
+import pickle
 import sys
 import time
 from collections.abc import Callable, Iterator, Mapping
@@ -22,6 +23,7 @@ from .analysis.archive import analyse
 from .analysis.diff import VersionDiff, diff_versions
 from .analysis.features import ArticleFeatures, compute_features_in_parallel
 from .analysis.features import cache_key as features_key
+from .analysis.related import RelatedIndex
 from .analysis.taxonomy import build_taxonomies
 from .cache import CACHE_DIR, CODE, Cache, entry_key
 from .config import SiteConfig
@@ -352,8 +354,8 @@ def _build(
         progress("analyse: features", 0, 0)
         features = cached_features(articles, config, cache, jobs, article_keys)
         step = functools.partial(_step, progress, "analyse")
-        memo = _RelatedMemo(cache) if cache else None
-        archive = analyse(articles, config, features, jobs, step, memo)
+        store = _RelatedStore(cache.folder) if cache else None
+        archive = analyse(articles, config, features, jobs, step, store)
         del features
         release_memory()  # features and fingerprints: workers fork from a smaller process
         urls, url_problems = assign_urls(archive.articles, config)
@@ -463,18 +465,27 @@ def cached_features(
     return {a.id: known[key] for a, key in zip(published, keys, strict=True)}
 
 
-class _RelatedMemo:
-    """Related stories in the cache, by the digest of their inputs (analysis.related_inputs)."""
+class _RelatedStore:
+    """The last related-stories index, as one file in the cache folder (written whole, then
+    renamed: a killed build leaves the old one or the new one)."""
 
-    def __init__(self, cache: Cache) -> None:
-        self.cache = cache
+    def __init__(self, folder: Path) -> None:
+        self.path = folder / "related.pickle"
 
-    def get(self, key: str) -> dict[str, tuple[str, ...]] | None:
-        entry = entry_key("related", CODE, key)
-        return self.cache.get_many([entry]).get(entry)
+    def load(self) -> RelatedIndex | None:
+        try:
+            with self.path.open("rb") as file:
+                code, index = pickle.load(file)
+        except Exception:  # missing or damaged: it only saves time
+            return None
+        return index if code == CODE and isinstance(index, RelatedIndex) else None
 
-    def put(self, key: str, related: dict[str, tuple[str, ...]]) -> None:
-        self.cache.put_many([(entry_key("related", CODE, key), related)])
+    def save(self, index: RelatedIndex) -> None:
+        partial = self.path.with_name(f"{self.path.name}.partial")
+        with contextlib.suppress(OSError):  # a failure costs the next build the shortcut
+            with partial.open("wb") as file:
+                pickle.dump((CODE, index), file, protocol=pickle.HIGHEST_PROTOCOL)
+            partial.replace(self.path)
 
 
 class _FeatureStore:

@@ -2,25 +2,24 @@
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable, Mapping, Sequence
 from typing import Protocol
 
-from ..config import RelatedSettings, SiteConfig
+from ..config import SiteConfig
 from ..model import Archive, Article
 from .features import ArticleFeatures, compute_features_in_parallel
-from .related import find_related
+from .related import RelatedIndex, related_index
 from .versions import group_stories
 
 Related = dict[str, tuple[str, ...]]
 
 
-class RelatedMemo(Protocol):
-    """Where related stories found before are kept, by a digest of everything they came from."""
+class RelatedStore(Protocol):
+    """Where the last build's related-stories index is kept (see `related.RelatedIndex`)."""
 
-    def get(self, key: str) -> Related | None: ...
+    def load(self) -> RelatedIndex | None: ...
 
-    def put(self, key: str, related: Related) -> None: ...
+    def save(self, index: RelatedIndex) -> None: ...
 
 
 def analyse(
@@ -29,7 +28,7 @@ def analyse(
     features: Mapping[str, ArticleFeatures] | None = None,
     jobs: int = 1,
     step: Callable[[str], None] | None = None,
-    memo: RelatedMemo | None = None,
+    store: RelatedStore | None = None,
 ) -> Archive:
     """Drop drafts, order newest first, group versions into stories, find related stories.
 
@@ -37,9 +36,8 @@ def analyse(
     recomputing them; missing ones are computed once here and shared by versions and related.
     Features, grouping and related use `jobs` processes where the archive is large enough.
     `step(name)` is told as each of them begins ("features", "grouping", "related"), for a
-    progress line: on a large archive each takes seconds to minutes. `memo` keeps related
-    stories for inputs seen before: an edit that changes no article's words and no story (a
-    byline, a topic, a typo in a standfirst's punctuation) reuses them.
+    progress line: on a large archive each takes seconds to minutes. `store` keeps the related
+    stories' index between builds: an edit of a few articles scores only the rows it can change.
     """
     began = step or _silent
     published = sorted((a for a in articles if not a.draft), key=lambda a: a.sort_key, reverse=True)
@@ -61,13 +59,11 @@ def analyse(
         began("related")
     related: Related = {}
     if config.related.enabled:
-        key = related_inputs(published, story_of, config.related, given) if memo else None
-        found = memo.get(key) if memo and key else None
-        if found is None:
-            found = find_related(published, story_of, config.related, given, jobs)
-            if memo and key:
-                memo.put(key, found)
-        related = found
+        previous = store.load() if store else None
+        index = related_index(published, story_of, config.related, given, jobs, previous)
+        if store and index is not None and index is not previous:
+            store.save(index)
+        related = index.related() if index else {}
     return Archive(
         articles=tuple(published),
         stories=tuple(sorted(stories, key=lambda s: s.id)),
@@ -78,28 +74,3 @@ def analyse(
 
 def _silent(step: str) -> None:
     return None
-
-
-def related_inputs(
-    articles: Sequence[Article],
-    story_of: Mapping[str, str],
-    settings: RelatedSettings,
-    features: Mapping[str, ArticleFeatures],
-) -> str | None:
-    """A digest of all that `find_related` reads when every article's features are given:
-    the settings, and each article's id, story and term counts. None when some are missing
-    (find_related would read the articles' text)."""
-    digest = hashlib.blake2b(repr(settings).encode(), digest_size=32)
-    for article_id in sorted({a.id for a in articles}):
-        given = features.get(article_id)
-        if given is None:
-            return None
-        for part in (
-            article_id.encode(),
-            story_of.get(article_id, "").encode(),
-            given.terms.tobytes(),
-            given.term_counts.tobytes(),
-        ):
-            digest.update(len(part).to_bytes(8, "little"))
-            digest.update(part)
-    return digest.hexdigest()

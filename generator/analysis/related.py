@@ -9,12 +9,17 @@ rows are L2-normalised so that a product of rows is the cosine.
 Two steps keep 100,000 articles to seconds: a shortlist scored on each article's heaviest terms
 against, per term, only the stories weighing it most (an impact-ordered, pruned inverted index),
 then the exact cosine on every term for the shortlisted pairs.
+
+An edit of a few articles need not score the whole archive again: `related_index` keeps what it
+worked out (a `RelatedIndex`), and given the last one it finds exactly the rows whose answer can
+change and scores only those (see `_update`), with the same arithmetic in the same order, so the
+answer is the one a computation from nothing gives, to the bit.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 from scipy import sparse
@@ -24,19 +29,89 @@ from ..model import Article
 from .features import STOP_WORDS, ArticleFeatures, compute_features
 from .parallel import map_inherited
 
-__all__ = ["STOP_WORDS", "find_related", "tfidf_matrix"]
+__all__ = ["STOP_WORDS", "RelatedIndex", "find_related", "related_index", "tfidf_matrix"]
 
 _CHUNK = 2048
 #: Fewer articles than this are scored in-process: forking would cost more than it saves.
 _PARALLEL_ARTICLES = 8_000
 #: Terms per article used to shortlist candidates (then scored exactly on every term).
 _QUERY_TERMS = 24
-#: Stories per term that the shortlist looks at: those weighing the term most. A common term's
+#: Stories per term that the shortlist looks at: those weighing it most. A common term's
 #: full list is tens of thousands of stories long at 100k articles and made the shortlist cost
 #: 80 s; cut to 200, it costs 10 s and keeps 93% of the links (BBC quality is unchanged).
 _POSTINGS = 200
 #: In a small archive every word is "common"; max_df starts to drop terms above this many articles.
 _MIN_COMMON = 20
+#: idf is read from document frequencies in bands a quarter of an octave wide, each starting at
+#: a whole number (1, 2, 3, 4, 5, 6, 7, 8, 10, 12, 14, 16, 20, 23, ...): one article more or less
+#: using a term then seldom changes its weight in every other article (see `_update`), and BBC
+#: links stay as good (94% within their own category either way).
+_BAND_STARTS = np.unique(np.ceil(2.0 ** (np.arange(4 * 48) / 4)).astype(np.int64))
+#: An update that must score more than this share of the rows computes everything again.
+_UPDATE_SHARE = 0.25
+
+
+@dataclass(frozen=True, slots=True)
+class _Rows:
+    """A list of integer lists, one per row, as two arrays (CSR without values)."""
+
+    indptr: np.ndarray
+    values: np.ndarray
+
+    def row(self, i: int) -> np.ndarray:
+        return self.values[self.indptr[i] : self.indptr[i + 1]]
+
+    def rows_holding(self, wanted: np.ndarray) -> np.ndarray:
+        """The rows that hold any of `wanted`."""
+        hit = np.isin(self.values, wanted)
+        owners = np.repeat(np.arange(len(self.indptr) - 1), np.diff(self.indptr))
+        return np.unique(owners[hit])
+
+    def with_rows(self, rows: np.ndarray, replacement: _Rows) -> _Rows:
+        """A copy with `rows` (sorted) replaced by the rows of `replacement`, in order."""
+        counts = np.diff(self.indptr)
+        kept = np.ones(len(counts), dtype=bool)
+        kept[rows] = False
+        owners = np.repeat(np.arange(len(counts)), counts)
+        new_owners = np.repeat(rows, np.diff(replacement.indptr))
+        owner = np.concatenate([owners[np.repeat(kept, counts)], new_owners])
+        values = np.concatenate([self.values[np.repeat(kept, counts)], replacement.values])
+        order = np.argsort(owner, kind="stable")
+        counts[rows] = np.diff(replacement.indptr)
+        return _Rows(np.r_[0, np.cumsum(counts)], values[order])
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class RelatedIndex:
+    """Everything `related_index` worked out on the way to its answer: the next build's edit
+    updates it instead of starting again. Rows are the articles in id order."""
+
+    ids: tuple[str, ...]
+    groups: tuple[str, ...]
+    """The story of each row (its own id when it stands alone)."""
+    settings: RelatedSettings
+    terms: _Rows
+    """Each row's term hashes, as its features give them; `counts` beside them."""
+    counts: np.ndarray
+    vocabulary: np.ndarray
+    """Every term hash seen, sorted: a term's column is its place here."""
+    df: np.ndarray
+    """Articles using each term of the vocabulary."""
+    matrix: sparse.csr_matrix
+    reps: np.ndarray
+    own: np.ndarray
+    targets: sparse.csr_matrix
+    queries: sparse.csr_matrix
+    chosen: _Rows
+    """Each row's related articles (rows), best first: the answer."""
+
+    def related(self) -> dict[str, tuple[str, ...]]:
+        """Article id -> related article ids, best first."""
+        ids, indptr, values = self.ids, self.chosen.indptr.tolist(), self.chosen.values.tolist()
+        return {
+            article_id: tuple(ids[c] for c in values[indptr[i] : indptr[i + 1]])
+            for i, article_id in enumerate(ids)
+        }
 
 
 def find_related(
@@ -52,39 +127,173 @@ def find_related(
     `features` (by article id) saves computing the term counts; missing ones are computed here.
     Chunks of articles are scored on `jobs` forked processes in a large archive.
     """
+    found = related_index(articles, story_of, settings, features, jobs)
+    return found.related() if found else {}
+
+
+def related_index(
+    articles: Sequence[Article],
+    story_of: Mapping[str, str],
+    settings: RelatedSettings,
+    features: Mapping[str, ArticleFeatures] | None = None,
+    jobs: int = 1,
+    previous: RelatedIndex | None = None,
+) -> RelatedIndex | None:
+    """`find_related`'s answer with what it was found from (None for no articles). Given the
+    `previous` index, only the rows an edit can change are scored again where that is exact."""
     ordered = sorted({a.id: a for a in articles}.values(), key=lambda a: a.id)
     if not ordered:
-        return {}
-    index = {a.id: i for i, a in enumerate(ordered)}
-    group = [story_of.get(a.id, a.id) for a in ordered]
-    rep_of_group = {g: index[g] for g in sorted(set(group)) if g in index}
-    for i, g in enumerate(group):
-        rep_of_group.setdefault(g, i)
-    reps = np.array(sorted(rep_of_group.values()), dtype=np.int64)
-    own = np.searchsorted(reps, [rep_of_group[g] for g in group])
-
+        return None
+    ids = tuple(a.id for a in ordered)
+    groups = tuple(story_of.get(i, i) for i in ids)
     given = features or {}
     missing = [a for a in ordered if a.id not in given]
     made = dict(zip((a.id for a in missing), compute_features(missing), strict=True))
-    matrix = tfidf_matrix([given.get(a.id) or made[a.id] for a in ordered], settings.max_df)
-    targets = _strongest_postings(matrix[reps].T.tocsr(), _POSTINGS)
-    queries = _top_terms(matrix, _QUERY_TERMS)
+    documents = [given.get(a.id) or made[a.id] for a in ordered]
+    if previous is not None:
+        updated = _update(previous, ids, groups, documents, settings)
+        if updated is not None:
+            return updated
+    return _compute(ids, groups, documents, settings, jobs)
+
+
+def _compute(
+    ids: tuple[str, ...],
+    groups: tuple[str, ...],
+    documents: Sequence[ArticleFeatures],
+    settings: RelatedSettings,
+    jobs: int,
+) -> RelatedIndex:
+    n = len(ids)
+    terms = _term_rows(documents)
+    counts = _concat([d.term_counts for d in documents], np.int32)
+    vocabulary, df = np.unique(terms.values, return_counts=True)
+    matrix = _weigh(terms, counts, vocabulary, df, n, settings.max_df)
+    rep_of_group: dict[str, int] = {}
+    for i, (article_id, group) in enumerate(zip(ids, groups, strict=True)):
+        if group == article_id or group not in rep_of_group:
+            rep_of_group[group] = i
+    reps = np.array(sorted(rep_of_group.values()), dtype=np.int64)
+    own = np.searchsorted(reps, [rep_of_group[g] for g in groups])
+    targets = _largest_per_row(matrix[reps].T.tocsr(), _POSTINGS)
+    queries = _largest_per_row(matrix, _QUERY_TERMS)
     state = _Scoring(matrix, targets, queries, reps, own, settings)
-    if len(ordered) < _PARALLEL_ARTICLES:
-        jobs = 1
-    chunks = map_inherited(_related_chunk, state, range(0, len(ordered), _CHUNK), jobs)
-    ids = [a.id for a in ordered]
-    result: dict[str, tuple[str, ...]] = {}
-    for start, (bounds, chosen) in zip(range(0, len(ordered), _CHUNK), chunks, strict=True):
-        for i in range(start, min(start + _CHUNK, len(ordered))):
-            lo, hi = bounds[i - start], bounds[i - start + 1]
-            result[ids[i]] = tuple(ids[c] for c in chosen[lo:hi])
-    return result
+    starts = range(0, n, _CHUNK)
+    chunks = map_inherited(
+        _score_rows,
+        state,
+        [np.arange(s, min(s + _CHUNK, n)) for s in starts],
+        jobs if n >= _PARALLEL_ARTICLES else 1,
+    )
+    return RelatedIndex(
+        ids, groups, settings, terms, counts, vocabulary, df, matrix, reps, own, targets,
+        queries, _join(chunks),
+    )  # fmt: skip
+
+
+def _update(
+    previous: RelatedIndex,
+    ids: tuple[str, ...],
+    groups: tuple[str, ...],
+    documents: Sequence[ArticleFeatures],
+    settings: RelatedSettings,
+) -> RelatedIndex | None:
+    """The previous index brought up to date with the rows whose terms changed, or None where
+    other articles, other stories or other settings make it a new index, or where the edit
+    reaches too many rows to be worth it. A changed term's idf moves only when its document
+    frequency leaves its band (or the bounds of use): then every row using it is weighed again
+    too. Rows whose weights changed are scored again, with every row whose query uses a
+    term whose postings changed."""
+    if (previous.ids, previous.groups, previous.settings) != (ids, groups, settings):
+        return None
+    if not len(previous.vocabulary):
+        return None
+    terms = _term_rows(documents)
+    counts = _concat([d.term_counts for d in documents], np.int32)
+    changed = _changed_rows(previous, terms, counts)
+    if not len(changed):
+        return previous
+    n = len(ids)
+    if len(changed) > _UPDATE_SHARE * n:
+        return None
+    old_terms = np.concatenate([previous.terms.row(i) for i in changed.tolist()])
+    new_terms = np.concatenate([terms.row(i) for i in changed.tolist()])
+    moved, net = np.unique(np.concatenate([old_terms, new_terms]), return_inverse=True)
+    net = np.bincount(net.ravel(), weights=np.r_[-np.ones(len(old_terms)), np.ones(len(new_terms))])
+    moved, net = moved[net != 0], net[net != 0].astype(np.int64)
+    place = np.searchsorted(previous.vocabulary, moved)
+    known = place < len(previous.vocabulary)
+    known[known] = previous.vocabulary[place[known]] == moved[known]
+    df_before = np.where(known, previous.df[np.minimum(place, len(previous.df) - 1)], 0)
+    df_after = df_before + net
+    common = max(_MIN_COMMON, settings.max_df * n)
+    used_before = (df_before >= 2) & (df_before <= common)
+    used_after = (df_after >= 2) & (df_after <= common)
+    reweighed = moved[(_banded(df_before) != _banded(df_after)) | (used_before != used_after)]
+    # Every row using a term whose weight changed is weighed again, with the edited rows.
+    rows_using = _Rows(terms.indptr, terms.values).rows_holding(reweighed)
+    weighed = np.union1d(changed, rows_using)
+    if len(weighed) > _UPDATE_SHARE * n:
+        return None
+    vocabulary = np.union1d(previous.vocabulary, moved)
+    column_of_old = np.searchsorted(vocabulary, previous.vocabulary)
+    df = np.zeros(len(vocabulary), dtype=previous.df.dtype)
+    df[column_of_old] = previous.df
+    df[np.searchsorted(vocabulary, moved)] = df_after
+    matrix = _renumbered(previous.matrix, column_of_old, len(vocabulary))
+    queries = _renumbered(previous.queries, column_of_old, len(vocabulary))
+    targets = _renumbered_rows(previous.targets, column_of_old, len(vocabulary))
+
+    lengths = [terms.indptr[i + 1] - terms.indptr[i] for i in weighed.tolist()]
+    picked = np.concatenate([np.arange(terms.indptr[i], terms.indptr[i + 1]) for i in weighed])
+    fresh_terms = _Rows(np.r_[0, np.cumsum(lengths)], terms.values[picked])
+    fresh = _weigh(fresh_terms, counts[picked], vocabulary, df, n, settings.max_df)
+    matrix = _with_rows(matrix, weighed, fresh)
+    queries = _with_rows(queries, weighed, _largest_per_row(fresh, _QUERY_TERMS))
+    rescore = [weighed]
+    reweighed_reps = np.flatnonzero(np.isin(previous.reps, weighed))
+    if len(reweighed_reps):
+        new_targets = _largest_per_row(matrix[previous.reps].T.tocsr(), _POSTINGS)
+        moved_terms = np.unique((new_targets != targets).nonzero()[0])
+        targets = new_targets
+        # A row that shortlisted a story whose weights changed uses a term whose postings hold
+        # that story: it is among these.
+        rescore.append(_Rows(queries.indptr, queries.indices).rows_holding(moved_terms))
+    rows = np.unique(np.concatenate(rescore))
+    if len(rows) > _UPDATE_SHARE * n:
+        return None
+    state = _Scoring(matrix, targets, queries, previous.reps, previous.own, settings)
+    chosen = _score_rows(state, rows)
+    return replace(
+        previous,
+        terms=terms,
+        counts=counts,
+        vocabulary=vocabulary,
+        df=df,
+        matrix=matrix,
+        targets=targets,
+        queries=queries,
+        chosen=previous.chosen.with_rows(rows, chosen),
+    )
+
+
+def _changed_rows(previous: RelatedIndex, terms: _Rows, counts: np.ndarray) -> np.ndarray:
+    """Rows whose terms or counts differ from the previous index's."""
+    old_lengths, new_lengths = np.diff(previous.terms.indptr), np.diff(terms.indptr)
+    changed = old_lengths != new_lengths
+    same = ~changed
+    in_old, in_new = np.repeat(same, old_lengths), np.repeat(same, new_lengths)
+    differs = (previous.terms.values[in_old] != terms.values[in_new]) | (
+        previous.counts[in_old] != counts[in_new]
+    )
+    owners = np.repeat(np.flatnonzero(same), new_lengths[same])
+    changed[owners[differs]] = True
+    return np.flatnonzero(changed)
 
 
 @dataclass(frozen=True, slots=True)
 class _Scoring:
-    """What each chunk of `find_related` reads: forked workers inherit it."""
+    """What each chunk of rows reads: forked workers inherit it."""
 
     matrix: sparse.csr_matrix
     targets: sparse.csr_matrix
@@ -94,15 +303,13 @@ class _Scoring:
     settings: RelatedSettings
 
 
-def _related_chunk(state: _Scoring, start: int) -> tuple[list[int], list[int]]:
-    """Rows [start, start + _CHUNK): (offsets into the list, the related article of each entry),
-    best first per row."""
+def _score_rows(state: _Scoring, rows: np.ndarray) -> _Rows:
+    """For each of `rows` (sorted): its related rows, best first. A row's answer reads only its
+    own query, the postings, and its own and the shortlisted stories' weights."""
     matrix, reps, settings = state.matrix, state.reps, state.settings
-    stop = min(start + _CHUNK, matrix.shape[0])
-    rough = (state.queries[start:stop] @ state.targets).tocsr()
-    left, right = _shortlist(rough, state.own[start:stop], settings.count * 4)
-    left += start
-    exact = np.asarray(matrix[left].multiply(matrix[reps[right]]).sum(axis=1)).ravel()
+    rough = (state.queries[rows] @ state.targets).tocsr()
+    left, right = _shortlist(rough, state.own[rows], settings.count * 4)
+    exact = np.asarray(matrix[rows[left]].multiply(matrix[reps[right]]).sum(axis=1)).ravel()
     good = exact >= settings.min_score
     left, right, exact = left[good], reps[right[good]], exact[good]
     # Best first; equal scores (to 9 places, so that float noise cannot reorder) by id.
@@ -110,7 +317,16 @@ def _related_chunk(state: _Scoring, start: int) -> tuple[list[int], list[int]]:
     left, right = left[order], right[order]
     rank = np.arange(len(left)) - np.searchsorted(left, left)
     left, right = left[rank < settings.count], right[rank < settings.count]
-    return np.searchsorted(left, np.arange(start, stop + 1)).tolist(), right.tolist()
+    return _Rows(np.searchsorted(left, np.arange(len(rows) + 1)), right)
+
+
+def _join(parts: Sequence[_Rows]) -> _Rows:
+    """Consecutive blocks of rows as one."""
+    ends = np.cumsum([0] + [len(p.values) for p in parts[:-1]])
+    indptr = np.concatenate(
+        [[0]] + [p.indptr[1:] + end for p, end in zip(parts, ends, strict=True)]
+    )
+    return _Rows(indptr, np.concatenate([p.values for p in parts]))
 
 
 def _shortlist(
@@ -126,18 +342,9 @@ def _shortlist(
     return rows[picked], rough.indices[picked].astype(np.int64)
 
 
-def _strongest_postings(postings: sparse.csr_matrix, keep: int) -> sparse.csr_matrix:
-    """Each term's row cut to the `keep` stories weighing it most."""
-    return _largest_per_row(postings, keep)
-
-
-def _top_terms(matrix: sparse.csr_matrix, keep: int) -> sparse.csr_matrix:
-    """Each row cut to its `keep` heaviest terms: the shortlist query, cheap at 100k articles."""
-    return _largest_per_row(matrix, keep)
-
-
 def _largest_per_row(matrix: sparse.csr_matrix, keep: int) -> sparse.csr_matrix:
-    """A copy of `matrix` with each row cut to its `keep` largest values (ties at the cut stay)."""
+    """A copy of `matrix` with each row cut to its `keep` largest values (ties at the cut stay):
+    a term's postings cut to the stories weighing it most, an article's terms to its heaviest."""
     pruned = matrix.copy()  # eliminate_zeros rewrites indices and indptr in place
     _zero_all_but_largest(pruned.indptr, pruned.data, keep)
     pruned.eliminate_zeros()
@@ -156,29 +363,89 @@ def _zero_all_but_largest(indptr: np.ndarray, data: np.ndarray, keep: int) -> No
 def tfidf_matrix(documents: Sequence[ArticleFeatures], max_df: float) -> sparse.csr_matrix:
     """Rows of L2-normalised sublinear TF-IDF weights; terms in one document or in more than
     `max_df` of them count towards the norm but are dropped from the matrix (they link nothing).
+    Columns are the terms in hash order."""
+    terms = _term_rows(documents)
+    counts = _concat([d.term_counts for d in documents], np.int32)
+    vocabulary, df = np.unique(terms.values, return_counts=True)
+    return _weigh(terms, counts, vocabulary, df, len(documents), max_df)
 
-    Columns are numbered in order of first use through the documents, and each row's entries go
-    by column: the sums below then run in one fixed order, so scores are the same to the bit.
-    """
-    n = len(documents)
-    lengths = np.fromiter((len(d.terms) for d in documents), dtype=np.int64, count=n)
+
+def _weigh(
+    terms: _Rows,
+    counts: np.ndarray,
+    vocabulary: np.ndarray,
+    df: np.ndarray,
+    n: int,
+    max_df: float,
+) -> sparse.csr_matrix:
+    """The TF-IDF rows of `terms` in an archive of `n` articles whose term frequencies are `df`.
+    Each row's entries go by column (hash order): its norm is summed in one fixed order, whether
+    it is weighed with the whole archive or alone, so scores are the same to the bit."""
+    rows_count = len(terms.indptr) - 1
+    lengths = np.diff(terms.indptr)
     if not lengths.sum():
-        return sparse.csr_matrix((n, 1))
-    hashes = np.concatenate([d.terms for d in documents])
-    tf = np.concatenate([d.term_counts for d in documents]).astype(np.float64)
-    _, first, inverse = np.unique(hashes, return_index=True, return_inverse=True)
-    rank = np.empty(len(first), dtype=np.int64)
-    rank[np.argsort(first, kind="stable")] = np.arange(len(first))
-    columns = rank[inverse.ravel()]
-    rows = np.repeat(np.arange(n), lengths)
+        return sparse.csr_matrix((rows_count, max(1, len(vocabulary))))
+    columns = np.searchsorted(vocabulary, terms.values)
+    rows = np.repeat(np.arange(rows_count), lengths)
     order = np.lexsort((columns, rows))
-    columns, tf = columns[order], tf[order]
-    df = np.bincount(columns, minlength=len(first))
-    idf = np.log((1 + n) / (1 + df)) + 1.0
+    columns, tf = columns[order], counts[order].astype(np.float64)
+    idf = np.log((1 + n) / (1 + _banded(df))) + 1.0
     weights = (1.0 + np.log(tf)) * idf[columns]
-    norms = np.sqrt(np.bincount(rows, weights=weights * weights, minlength=n))
+    norms = np.sqrt(np.bincount(rows, weights=weights * weights, minlength=rows_count))
     weights = weights / np.where(norms > 0, norms, 1.0)[rows]
     useful = (df[columns] >= 2) & (df[columns] <= max(_MIN_COMMON, max_df * n))
     return sparse.csr_matrix(
-        (weights[useful], (rows[useful], columns[useful])), shape=(n, max(1, len(first)))
+        (weights[useful], (rows[useful], columns[useful])),
+        shape=(rows_count, max(1, len(vocabulary))),
     )
+
+
+def _banded(df: np.ndarray) -> np.ndarray:
+    """Each document frequency rounded down to the start of its band (0 stays 0)."""
+    return np.where(df > 0, _BAND_STARTS[np.searchsorted(_BAND_STARTS, df, side="right") - 1], 0)
+
+
+def _term_rows(documents: Sequence[ArticleFeatures]) -> _Rows:
+    lengths = np.fromiter((len(d.terms) for d in documents), dtype=np.int64, count=len(documents))
+    return _Rows(np.r_[0, np.cumsum(lengths)], _concat([d.terms for d in documents], np.uint64))
+
+
+def _concat(arrays: Sequence[np.ndarray], dtype: type) -> np.ndarray:
+    return np.concatenate(arrays).astype(dtype, copy=False) if arrays else np.empty(0, dtype)
+
+
+def _renumbered(
+    matrix: sparse.csr_matrix, column_of_old: np.ndarray, width: int
+) -> sparse.csr_matrix:
+    """The same rows with columns renumbered (in the same order) for a larger vocabulary."""
+    if width == matrix.shape[1]:
+        return matrix
+    return sparse.csr_matrix(
+        (matrix.data, column_of_old[matrix.indices], matrix.indptr), shape=(matrix.shape[0], width)
+    )
+
+
+def _renumbered_rows(
+    matrix: sparse.csr_matrix, row_of_old: np.ndarray, height: int
+) -> sparse.csr_matrix:
+    """The same rows at new places (in the same order), empty rows between them."""
+    if height == matrix.shape[0]:
+        return matrix
+    counts = np.zeros(height, dtype=np.int64)
+    counts[row_of_old] = np.diff(matrix.indptr)
+    return sparse.csr_matrix(
+        (matrix.data, matrix.indices, np.r_[0, np.cumsum(counts)]), shape=(height, matrix.shape[1])
+    )
+
+
+def _with_rows(
+    matrix: sparse.csr_matrix, rows: np.ndarray, replacement: sparse.csr_matrix
+) -> sparse.csr_matrix:
+    """A copy of `matrix` with `rows` (sorted) replaced by the rows of `replacement`."""
+    kept = _Rows(matrix.indptr, np.arange(matrix.nnz))
+    merged = kept.with_rows(
+        rows, _Rows(replacement.indptr, matrix.nnz + np.arange(replacement.nnz))
+    )
+    data = np.concatenate([matrix.data, replacement.data])[merged.values]
+    indices = np.concatenate([matrix.indices, replacement.indices])[merged.values]
+    return sparse.csr_matrix((data, indices, merged.indptr), shape=matrix.shape)

@@ -70,3 +70,68 @@ def test_related_scored_on_two_processes_is_the_same(monkeypatch: pytest.MonkeyP
     assert find_related(articles, {"bridge01": "bridge00"}, SETTINGS, jobs=2) == alone
     assert set(alone["football03"]) <= {f"football{i:02}" for i in range(9)}
     assert alone["football03"]
+
+
+def _edited(article, words: list[str], rng: random.Random):
+    """The article with a paragraph added (words from `words`) or its last one cut."""
+    import dataclasses
+
+    paragraphs = article.paragraphs
+    if rng.random() < 0.3 and len(paragraphs) > 1:
+        paragraphs = paragraphs[:-1]
+    else:
+        paragraphs += (" ".join(rng.choice(words) for _ in range(rng.randint(1, 12))),)
+    return dataclasses.replace(article, paragraphs=paragraphs)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_an_updated_index_gives_what_a_computation_from_nothing_gives(
+    seed: int, monkeypatch: pytest.MonkeyPatch
+):
+    """The edit path scores only the rows an edit can reach; whichever rows those are, the
+    answer must be the one computed from nothing, for edits of stand-alone articles, of a
+    story's main version, of several articles at once, with words old and new."""
+    monkeypatch.setattr(related_module, "_UPDATE_SHARE", 1.0)
+    rng = random.Random(seed)
+    vocabularies = [BRIDGE, FOOTBALL, BRIDGE + " " + FOOTBALL, "rain flood river levee pumps"]
+    articles = [
+        _article(f"a{i:02}", vocabularies[i % len(vocabularies)], seed * 100 + i) for i in range(40)
+    ]
+    story_of = {f"a{i:02}": f"a{i - i % 3:02}" for i in range(0, 12)}
+    settings = RelatedSettings(count=3, min_score=0.05)
+    index = related_module.related_index(articles, story_of, settings)
+    words = (BRIDGE + " " + FOOTBALL + " zeppelin quasar " + str(seed)).split()
+    computed: list[int] = []
+    compute = related_module._compute
+    monkeypatch.setattr(
+        related_module, "_compute", lambda *a, **k: computed.append(1) or compute(*a, **k)
+    )
+    updated = 0
+    for _ in range(8):
+        for position in rng.sample(range(len(articles)), rng.choice([1, 1, 2, 3])):
+            articles[position] = _edited(articles[position], words, rng)
+        computed.clear()
+        new = related_module.related_index(articles, story_of, settings, previous=index)
+        assert new is not None
+        updated += not computed
+        fresh = related_module.related_index(articles, story_of, settings)
+        assert fresh is not None
+        assert new.related() == fresh.related()
+        assert _weights(new) == _weights(fresh)  # to the bit
+        index = new
+    assert updated >= 4  # most edits took the update path (others moved a term's idf band)
+
+
+def _weights(index: related_module.RelatedIndex) -> list[dict[int, float]]:
+    """Each row's TF-IDF weights by term hash."""
+    matrix = index.matrix
+    return [
+        dict(
+            zip(
+                index.vocabulary[matrix.indices[lo:hi]].tolist(),
+                matrix.data[lo:hi].tolist(),
+                strict=True,
+            )
+        )
+        for lo, hi in zip(matrix.indptr[:-1], matrix.indptr[1:], strict=True)
+    ]
