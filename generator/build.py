@@ -31,6 +31,7 @@ from .errors import ContentError, Problem
 from .model import Archive, Article
 from .output import (
     SiteWriter,
+    Staged,
     check_output_dir,
     link_if_unchanged,
     search_folder,
@@ -117,10 +118,12 @@ def _peak_mb() -> float:
 
 
 RENDER_CHUNK = 200
-_RENDERING: tuple[SiteData, Theme, Path, Path, Path | None, manifest.Manifest | None] | None
+_RENDERING: (
+    tuple[SiteData, Theme, Path, Path, Staged | None, Path | None, manifest.Manifest | None] | None
+)
 _RENDERING = None
 """What forked render workers inherit: the site data, the theme, the staging and current output
-folders, the cache folder and the last build's record."""
+folders, what the staging folder held, the cache folder and the last build's record."""
 
 
 _WORKER_CACHE: Cache | None = None
@@ -144,14 +147,14 @@ def _render_task(task: tuple[str, int, int]) -> RenderResult:
     0, 0). Each worker opens its own connection to the cache (SQLite connections do not survive
     fork)."""
     assert _RENDERING is not None
-    data, theme, staging, output_dir, cache_dir, last = _RENDERING
+    data, theme, staging, output_dir, staged, cache_dir, last = _RENDERING
     cache = _worker_cache(cache_dir) if cache_dir is not None else None
     part, start, end = task
     if part == "articles":
         pages = [article_page(data, a) for a in data.archive.articles[start:end]]
     else:
         pages = list(list_pages(data, theme, part))
-    written, used = write_pages(pages, staging, output_dir, cache, last)
+    written, used = write_pages(pages, staging, output_dir, cache, last, staged)
     return [p.path for p in pages], written, used
 
 
@@ -161,6 +164,7 @@ def write_pages(
     output_dir: Path,
     cache: Cache | None,
     last: manifest.Manifest | None,
+    staged: Staged | None = None,
 ) -> tuple[int, list[tuple[str, str]]]:
     """Write a batch of pages. A templated page whose key was seen before and whose file still
     has the bytes it had then is linked, not rendered. Returns (files written, (path, key) of
@@ -178,7 +182,9 @@ def write_pages(
         payload = page.data
         if isinstance(payload, Rendered):
             digest, stat = known.get(payload.key), stats.get(page.path)
-            if (digest or stat) and link_if_unchanged(staging, output_dir, page.path, digest, stat):
+            if (digest or stat) and link_if_unchanged(
+                staging, output_dir, page.path, digest, stat, staged
+            ):
                 continue
             key, payload = payload.key, payload.make()
             fresh.append((key, hashlib.sha256(payload).hexdigest()))
@@ -212,14 +218,16 @@ def _render(
         for batch in _batches(render_site(data, theme), RENDER_CHUNK):
             for page in batch:
                 writer.claim(page.path)
-            written, used = write_pages(batch, writer.staging, writer.output_dir, cache, last)
+            written, used = write_pages(
+                batch, writer.staging, writer.output_dir, cache, last, writer.staged
+            )
             page_keys.update(used)
             writer.add_counts(written, len(batch) - written)
             count += len(batch)
             progress("render", min(count, total), total)
         return count, page_keys
     folder = cache.folder if cache else None
-    _RENDERING = (data, theme, writer.staging, writer.output_dir, folder, last)
+    _RENDERING = (data, theme, writer.staging, writer.output_dir, writer.staged, folder, last)
     tasks = [(part, 0, 0) for part in LIST_PARTS]
     tasks += [("articles", i, min(i + RENDER_CHUNK, total)) for i in range(0, total, RENDER_CHUNK)]
     try:

@@ -177,10 +177,12 @@ def link_if_unchanged(
     relative: str,
     digest: str | None,
     stat: list[int] | None = None,
+    staged: Staged | None = None,
 ) -> bool:
     """Hard-link the current site's file into the staging folder if it still holds the bytes
     whose SHA-256 is `digest`. `stat` is [size, mtime_ns, inode] of the file when the last build
-    wrote those very bytes: if the file still has it, it is trusted without being read."""
+    wrote those very bytes: if the file still has it, it is trusted without being read.
+    `staged` is what the staging folder held when the build began (see `Staged`)."""
     check_relative(relative)
     previous = f"{os.fspath(output_dir)}/{relative}"
     try:
@@ -192,10 +194,46 @@ def link_if_unchanged(
             with open(previous, "rb") as handle:
                 if hashlib.sha256(handle.read()).hexdigest() != digest:
                     return False
-        _place_link(previous, now, f"{os.fspath(staging)}/{relative}")
+        if staged is None or not staged.holds(relative, now):
+            _place_link(previous, now, f"{os.fspath(staging)}/{relative}")
     except OSError:
         return False
     return True
+
+
+@dataclass(frozen=True, slots=True)
+class Staged:
+    """What a reused staging folder held when the build began: each file's inode, every folder,
+    and the file system. A file that is already the very file of the current site (same inode on
+    the same device) needs no link, and is not stat'ed again to find that out."""
+
+    device: int
+    files: dict[str, int]
+    """Relative path -> inode."""
+    folders: list[str]
+    """Relative paths of the folders, parents before their children."""
+
+    def holds(self, relative: str, current: os.stat_result) -> bool:
+        return current.st_dev == self.device and self.files.get(relative) == current.st_ino
+
+    @classmethod
+    def of(cls, root: Path) -> Staged:
+        files: dict[str, int] = {}
+        folders: list[str] = []
+        stack = [("", os.fspath(root))]
+        while stack:
+            prefix, folder = stack.pop()
+            with os.scandir(folder) as entries:
+                for entry in entries:
+                    relative = prefix + entry.name
+                    if entry.is_dir(follow_symlinks=False):
+                        folders.append(relative)
+                        stack.append((relative + "/", entry.path))
+                    elif entry.is_file(follow_symlinks=False):
+                        files[relative] = entry.inode()
+                    else:
+                        files[relative] = -1  # a link or a special file: always replaced
+        return cls(os.stat(root).st_dev, files, folders)
 
 
 def _place_link(previous: str | Path, previous_stat: os.stat_result, target: str | Path) -> None:
@@ -229,6 +267,18 @@ def _clear(target: Path) -> None:
         _make_parent(target)
 
 
+def _remove_file(path: str) -> None:
+    """Remove a file the staging folder held, unless the build replaced it with a folder or
+    removed it already (a page where a folder was, or the other way round)."""
+    try:
+        os.unlink(path)
+    except (FileNotFoundError, NotADirectoryError):
+        pass
+    except (IsADirectoryError, PermissionError):
+        if not os.path.isdir(path):
+            raise
+
+
 def _make_parent(target: Path) -> None:
     """mkdir -p of target's folder, replacing any file that stands where a folder should."""
     try:
@@ -249,9 +299,11 @@ class SiteWriter:
         self.staging = staging_folder(output_dir)
         recover(output_dir)
         spare = spare_folder(output_dir)
-        self.reused = spare.is_dir() and not spare.is_symlink()
-        if self.reused:
+        self.staged: Staged | None = None
+        """What the reused spare held; None when the staging folder began empty."""
+        if spare.is_dir() and not spare.is_symlink():
             spare.rename(self.staging)
+            self.staged = Staged.of(self.staging)
         else:
             if spare.is_symlink() or spare.is_file():
                 spare.unlink()
@@ -290,30 +342,32 @@ class SiteWriter:
         of articles since deleted, an old search bundle), and folders left empty. Call once every
         page is written, before anything else (search) writes into the staging folder; `commit`
         calls it if nobody did."""
-        if not self.reused or self._cleared:
+        if self.staged is None or self._cleared:
             return
         self._cleared = True
         tops = {path.split("/", 1)[0] for path in self._seen}
-        stack = [("", os.fspath(self.staging))]
-        folders: list[str] = []
-        while stack:
-            prefix, folder = stack.pop()
-            folders.append(folder)
-            with os.scandir(folder) as entries:
-                for entry in entries:
-                    relative = prefix + entry.name
-                    if entry.is_dir(follow_symlinks=False):
-                        if not prefix and entry.name not in tops:
-                            # nothing claimed inside (the last search bundle: 11,000 files at
-                            # 11,000 articles): deleted in the background, not file by file
-                            discard(Path(entry.path), self.output_dir)
-                            continue
-                        stack.append((relative + "/", entry.path))
-                    elif relative not in self._seen:
-                        os.unlink(entry.path)
-        for folder in reversed(folders[1:]):  # deepest first
-            with contextlib.suppress(OSError):  # not empty
-                os.rmdir(folder)
+        needed = {path.rsplit("/", 1)[0] for path in self._seen if "/" in path}
+        for folder in list(needed):
+            while "/" in folder:
+                folder = folder.rsplit("/", 1)[0]
+                if folder in needed:
+                    break
+                needed.add(folder)
+        root = os.fspath(self.staging)
+        gone: set[str] = set()
+        for folder in self.staged.folders:
+            if "/" not in folder and folder not in tops:
+                # nothing claimed inside (the last search bundle: 11,000 files at 11,000
+                # articles): deleted in the background, not file by file
+                discard(self.staging / folder, self.output_dir)
+                gone.add(folder)
+        for relative in self.staged.files:
+            if relative not in self._seen and relative.split("/", 1)[0] not in gone:
+                _remove_file(f"{root}/{relative}")
+        for folder in reversed(self.staged.folders):  # children before their parents
+            if folder not in needed and folder.split("/", 1)[0] not in gone:
+                with contextlib.suppress(OSError):  # not empty
+                    os.rmdir(f"{root}/{folder}")
 
     def add_counts(self, written: int, unchanged: int) -> None:
         """Count pages that worker processes wrote with `write_file` directly."""

@@ -89,7 +89,7 @@ def test_the_replaced_site_is_kept_aside_and_reused_by_the_next_build(tmp_path: 
     assert _siblings(out) == [spare_folder(out).name]
     kept_folder = (spare_folder(out) / "a").stat().st_ino
     writer = build_site(out, {"index.html": b"three", "a/index.html": b"a", "new/x.html": b"n"})
-    assert writer.reused
+    assert writer.staged is not None
     assert (out / "a").stat().st_ino == kept_folder  # the folder was reused, not made again
     assert sorted(str(p.relative_to(out)) for p in out.rglob("*")) == [
         "a",
@@ -107,7 +107,7 @@ def test_a_reused_staging_folder_never_writes_through_to_the_live_site(tmp_path:
     build_site(out, {"page.html": b"one", "other.html": b"o"})
     build_site(out, {"page.html": b"one", "other.html": b"o2"})  # page.html is linked
     writer = SiteWriter(out)
-    assert writer.reused
+    assert writer.staged is not None
     writer.write("page.html", b"changed")
     writer.abandon()
     assert (out / "page.html").read_bytes() == b"one"
@@ -119,7 +119,7 @@ def test_a_spare_holding_files_where_folders_go_is_put_right(tmp_path: Path) -> 
     build_site(out, {"x": b"file", "y/index.html": b"folder"})
     build_site(out, {"x": b"file", "y/index.html": b"folder"})
     site = build_site(out, {"x/index.html": b"now a folder", "y": b"now a file"})
-    assert site.reused
+    assert site.staged is not None
     assert (out / "x" / "index.html").read_bytes() == b"now a folder"
     assert (out / "y").read_bytes() == b"now a file"
 
