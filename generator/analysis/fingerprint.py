@@ -17,6 +17,7 @@ from functools import lru_cache
 import numpy as np
 
 from ..model import Article
+from .arrays import distinct
 
 #: Spellings of one name or word that copy desks swap; each maps to one canonical form.
 VARIANTS: dict[str, str] = {
@@ -257,5 +258,5 @@ def reference_fingerprint(article: Article, shingle_size: int) -> Fingerprint:
         shingles=shingles,
         paragraph_of=paragraph_of,
         paragraph_words=lengths.astype(np.int32),
-        numbers=np.unique(np.array([get(t) or _word_hash(t) for t in numbers], dtype=np.uint64)),
+        numbers=distinct(np.array([get(t) or _word_hash(t) for t in numbers], dtype=np.uint64)),
     )

@@ -26,6 +26,7 @@ from scipy import sparse
 
 from ..config import RelatedSettings
 from ..model import Article
+from .arrays import distinct
 from .features import STOP_WORDS, ArticleFeatures, compute_features
 from .parallel import map_inherited
 
@@ -65,7 +66,7 @@ class _Rows:
         """The rows that hold any of `wanted`."""
         hit = np.isin(self.values, wanted)
         owners = np.repeat(np.arange(len(self.indptr) - 1), np.diff(self.indptr))
-        return np.unique(owners[hit])
+        return distinct(owners[hit])
 
     def with_rows(self, rows: np.ndarray, replacement: _Rows) -> _Rows:
         """A copy with `rows` (sorted) replaced by the rows of `replacement`, in order."""
@@ -254,12 +255,12 @@ def _update(
     reweighed_reps = np.flatnonzero(np.isin(previous.reps, weighed))
     if len(reweighed_reps):
         new_targets = _largest_per_row(matrix[previous.reps].T.tocsr(), _POSTINGS)
-        moved_terms = np.unique((new_targets != targets).nonzero()[0])
+        moved_terms = distinct((new_targets != targets).nonzero()[0])
         targets = new_targets
         # A row that shortlisted a story whose weights changed uses a term whose postings hold
         # that story: it is among these.
         rescore.append(_Rows(queries.indptr, queries.indices).rows_holding(moved_terms))
-    rows = np.unique(np.concatenate(rescore))
+    rows = distinct(np.concatenate(rescore))
     if len(rows) > _UPDATE_SHARE * n:
         return None
     state = _Scoring(matrix, targets, queries, previous.reps, previous.own, settings)

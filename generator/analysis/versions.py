@@ -28,6 +28,7 @@ from scipy import sparse
 
 from ..config import VersionSettings
 from ..model import Article, Story, Version, VersionKind, When
+from .arrays import distinct
 from .features import ArticleFeatures, compute_features
 from .fingerprint import Fingerprint
 from .parallel import map_inherited
@@ -126,10 +127,23 @@ class Fingerprints(Sequence[Fingerprint]):
             self._made[index] = made
         return made
 
-    def samples(self, every: int) -> list[np.ndarray]:
-        """Each article's distinct shingles whose hash is 0 modulo `every`, sorted."""
+    def samples(self, every: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Each article's distinct shingles whose hash is 0 modulo `every`, as (article, sample)
+        pairs sorted by article then sample, with the sorted distinct sample hashes that
+        `sample` indexes: one pass over every article at once (one per article took 0.3 s at
+        11,000 articles)."""
         step = np.uint64(every)
-        return [np.unique(f.shingles[f.shingles % step == 0]) for f in self.features]
+        lengths = np.fromiter((len(f.shingles) for f in self.features), np.int64, len(self))
+        hashes = np.concatenate([f.shingles for f in self.features]) if len(self) else _NONE
+        owner = np.repeat(np.arange(len(self), dtype=np.int64), lengths)
+        picked = hashes % step == 0
+        sampled, column = np.unique(hashes[picked], return_inverse=True)
+        width = max(1, len(sampled))
+        pairs = distinct(owner[picked] * width + column.ravel())
+        return pairs // width, pairs % width, sampled
+
+
+_NONE = np.empty(0, dtype=np.uint64)
 
 
 def _dates_close_all(articles: Sequence[Article], pairs: np.ndarray, max_days: int) -> np.ndarray:
@@ -153,12 +167,12 @@ def _enough_shared(
     threshold = settings.containment_threshold
     if not len(pairs) or threshold < 0:
         return np.ones(len(pairs), dtype=bool)
-    involved = np.unique(pairs)
+    involved = distinct(pairs)
     sizes = np.zeros(len(prints), dtype=np.int64)
     sizes[involved] = [len(prints[i].unique) for i in involved.tolist()]
     row_of = np.zeros(len(prints), dtype=np.int64)
     row_of[involved] = np.arange(len(involved))
-    columns = [np.unique((prints[i].unique % _COLUMNS).astype(np.int32)) for i in involved.tolist()]
+    columns = [distinct((prints[i].unique % _COLUMNS).astype(np.int32)) for i in involved.tolist()]
     lengths = np.fromiter((len(c) for c in columns), dtype=np.int64, count=len(columns))
     # Rows sorted and without repeats (canonical): scipy's products then never allocate
     # anything as wide as the 2**31 columns.
@@ -192,13 +206,11 @@ def candidate_pairs(prints: Fingerprints, settings: VersionSettings) -> np.ndarr
     samples are counted by a sparse product of the article x sample matrix with itself, a block
     of rows at a time: memory grows with the pairs found, not with the copies of a text.
     """
-    sampled = prints.samples(settings.sample_every)
-    sizes = np.fromiter((len(s) for s in sampled), dtype=np.int64, count=len(sampled))
-    if sizes.sum() == 0:
+    owner, column, sampled = prints.samples(settings.sample_every)
+    if not len(owner):
         return np.empty((0, 2), dtype=np.int64)
-    owner = np.repeat(np.arange(len(sampled), dtype=np.int64), sizes)
-    _, column, df = np.unique(np.concatenate(sampled), return_inverse=True, return_counts=True)
-    column = column.ravel()
+    sizes = np.bincount(owner, minlength=len(prints))
+    df = np.bincount(column, minlength=len(sampled))
     useful = (df[column] >= 2) & (df[column] <= settings.max_shared_sample)
     matrix = sparse.csr_matrix(
         (np.ones(int(useful.sum()), dtype=np.float32), (owner[useful], column[useful])),
