@@ -71,7 +71,7 @@ def test_output_dir_may_not_be_the_content_dir(tmp_path: Path) -> None:
 def test_search_shard_settings_are_read_and_checked(tmp_path: Path) -> None:
     config = parse_config({"title": "T", "search": {"shard_size": 500, "max_shards": 8}}, tmp_path)
     assert (config.search.shard_size, config.search.max_shards) == (500, 8)
-    assert parse_config({"title": "T"}, tmp_path).search.shard_size == 2000
+    assert parse_config({"title": "T"}, tmp_path).search.shard_size == 1000
     with pytest.raises(ConfigError) as raised:
         parse_config({"title": "T", "search": {"shard_size": 0, "max_shards": 1000}}, tmp_path)
     assert "search.shard_size must be at least 1" in str(raised.value)
