@@ -13,7 +13,7 @@ import os
 import pickle
 import sys
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -24,7 +24,7 @@ from .analysis.diff import VersionDiff, diff_versions
 from .analysis.features import ArticleFeatures, compute_features_in_parallel
 from .analysis.features import cache_key as features_key
 from .analysis.related import RelatedIndex
-from .analysis.taxonomy import build_taxonomies
+from .analysis.taxonomy import Taxonomies, build_taxonomies
 from .cache import CACHE_DIR, CODE, Cache, entry_key
 from .config import SiteConfig
 from .errors import ContentError, Problem
@@ -367,7 +367,7 @@ def _build(
         del features
         release_memory()  # features and fingerprints: workers fork from a smaller process
         urls, url_problems = assign_urls(archive.articles, config)
-        taxonomies = build_taxonomies(archive.articles, config.timezone, config.content_dir.name)
+        taxonomies = cached_taxonomies(archive.articles, config, cache)
     if built:  # only the site's data was wanted
         assert last is not None
         report.problems.clear()  # the last build's, all of them, follow
@@ -471,6 +471,27 @@ def cached_features(
         values = compute_features_in_parallel([published[i] for i in missing], size, jobs, store)
         known.update(zip(store.keys, values, strict=True))
     return {a.id: known[key] for a, key in zip(published, keys, strict=True)}
+
+
+def cached_taxonomies(
+    articles: Sequence[Article], config: SiteConfig, cache: Cache | None
+) -> Taxonomies:
+    """The archive's authors, publications, topics and dates: from the cache when no article's
+    id, path, date, bylines, publication or topics changed (an edit of a text changes none)."""
+    if not cache:
+        return build_taxonomies(articles, config.timezone, config.content_dir.name)
+    inputs = hashlib.blake2b(repr((config.timezone, config.content_dir.name)).encode())
+    for a in articles:  # newest first: their order is an input too
+        inputs.update(
+            repr((a.id, a.source_path, a.date, a.authors, a.publication, a.tags)).encode()
+        )
+    key = entry_key("taxonomies", CODE, inputs.hexdigest())
+    found = cache.get_many([key]).get(key)
+    if isinstance(found, Taxonomies):
+        return found
+    made = build_taxonomies(articles, config.timezone, config.content_dir.name)
+    cache.put_many([(key, made)])
+    return made
 
 
 class _RelatedStore:
