@@ -49,7 +49,7 @@ from .render.site import (
 )
 from .render.stories import diff_pairs
 from .render.theme import Theme, find_theme
-from .render.urls import assign_urls
+from .render.urls import assign_urls, output_file
 from .search import BUNDLE_FOLDER
 from .search_step import BackgroundSearch
 
@@ -138,8 +138,9 @@ def _worker_cache(folder: Path) -> Cache:
     return _WORKER_CACHE
 
 
-RenderResult = tuple[list[str], int, list[tuple[str, str]]]
-"""(paths written, files written, (path, key) of each templated page)."""
+RenderResult = tuple[list[str], int, list[tuple[str, str]], list[tuple[str, str]]]
+"""(paths written, files written, (path, key) of each templated page, (path, inputs) of each
+article page)."""
 
 
 def _render_task(task: tuple[str, int, int]) -> RenderResult:
@@ -150,12 +151,40 @@ def _render_task(task: tuple[str, int, int]) -> RenderResult:
     data, theme, staging, output_dir, staged, cache_dir, last = _RENDERING
     cache = _worker_cache(cache_dir) if cache_dir is not None else None
     part, start, end = task
+    inputs: list[tuple[str, str]] = []
     if part == "articles":
-        pages = [article_page(data, a) for a in data.archive.articles[start:end]]
+        pages, inputs = article_pages(data, data.archive.articles[start:end], last)
     else:
         pages = list(list_pages(data, theme, part))
     written, used = write_pages(pages, staging, output_dir, cache, last, staged)
-    return [p.path for p in pages], written, used
+    return [p.path for p in pages], written, used, inputs
+
+
+def article_pages(
+    data: SiteData, articles: Sequence[Article], last: manifest.Manifest | None
+) -> tuple[list[Page], list[tuple[str, str]]]:
+    """The articles' pages, and (path, inputs) of each. A page whose inputs the last build
+    recorded with it is not even keyed again: the last build's key stands for it, and it is
+    made (from the same inputs) only if its file is no longer the one made then."""
+    pages: list[Page] = []
+    inputs: list[tuple[str, str]] = []
+    for article in articles:
+        path = output_file(data.urls.by_id[article.id])
+        digest = data.article_inputs(article.id)
+        inputs.append((path, digest))
+        key = last.key_for_inputs(path, digest) if last else None
+        if key is None:
+            pages.append(article_page(data, article))
+        else:
+            make = functools.partial(_make_article_page, data, article)
+            pages.append(Page(path, Rendered(key, make)))
+    return pages, inputs
+
+
+def _make_article_page(data: SiteData, article: Article) -> bytes:
+    rendered = article_page(data, article).data
+    assert isinstance(rendered, Rendered)
+    return rendered.make()
 
 
 def write_pages(
@@ -203,29 +232,38 @@ def _render(
     last: manifest.Manifest | None,
     progress: Progress,
     forked: Callable[[], None] = lambda: None,
-) -> tuple[int, dict[str, str]]:
+) -> tuple[int, dict[str, str], dict[str, str]]:
     """Render and write every page. On `jobs` forked processes, the article pages in chunks and
     the other pages in a few parts (the parts first: they take longest); small sites stay in one
     process. `forked()` is called once no more processes will be forked (a thread may start).
-    Returns the page count and the key of every templated page by path."""
+    Returns the page count, the key of every templated page and the inputs of every article
+    page, by path."""
     global _RENDERING
     total = len(data.archive.articles)
     parallel = jobs > 1 and total >= 2 * RENDER_CHUNK and sys.platform != "win32"
     count = 0
     page_keys: dict[str, str] = {}
+    page_inputs: dict[str, str] = {}
     if not parallel:
         forked()
-        for batch in _batches(render_site(data, theme), RENDER_CHUNK):
+        articles = data.archive.articles
+        batches = [
+            article_pages(data, articles[i : i + RENDER_CHUNK], last)
+            for i in range(0, total, RENDER_CHUNK)
+        ]
+        lists = _batches(render_site(data, theme, articles=False), RENDER_CHUNK)
+        for batch, inputs in [*batches, *((batch, []) for batch in lists)]:
             for page in batch:
                 writer.claim(page.path)
             written, used = write_pages(
                 batch, writer.staging, writer.output_dir, cache, last, writer.staged
             )
             page_keys.update(used)
+            page_inputs.update(inputs)
             writer.add_counts(written, len(batch) - written)
             count += len(batch)
             progress("render", min(count, total), total)
-        return count, page_keys
+        return count, page_keys, page_inputs
     folder = cache.folder if cache else None
     _RENDERING = (data, theme, writer.staging, writer.output_dir, writer.staged, folder, last)
     tasks = [(part, 0, 0) for part in LIST_PARTS]
@@ -234,12 +272,13 @@ def _render(
         with multiprocessing.get_context("fork").Pool(jobs) as pool:
             forked()  # the pool's processes are all started: it forks no more
             done = 0
-            for (part, start, end), (paths, written, used) in zip(
+            for (part, start, end), (paths, written, used, inputs) in zip(
                 tasks, pool.imap(_render_task, tasks), strict=True
             ):
                 writer.claim_written(paths)
                 writer.add_counts(written, len(paths) - written)
                 page_keys.update(used)
+                page_inputs.update(inputs)
                 if cache:
                     cache.touched.update(key for _, key in used)
                 count += len(paths)
@@ -248,7 +287,7 @@ def _render(
                     progress("render", done, total)
     finally:
         _RENDERING = None
-    return count, page_keys
+    return count, page_keys, page_inputs
 
 
 def _batches(pages: Iterator[Page], size: int) -> Iterator[list[Page]]:
@@ -401,7 +440,7 @@ def _build(
                     config.output_dir / BUNDLE_FOLDER,
                     cache_dir if cache else None,
                 )
-            report.pages, page_keys = _render(
+            report.pages, page_keys, page_inputs = _render(
                 data,
                 theme,
                 writer,
@@ -437,7 +476,8 @@ def _build(
         counts = {name: getattr(report, name) for name in _COUNTS}
         problems = [asdict(p) for p in report.problems]
         files = manifest.snapshot(config.output_dir)
-        manifest.save(cache_dir, manifest.Manifest(inputs, files, counts, problems, page_keys))
+        record = manifest.Manifest(inputs, files, counts, problems, page_keys, page_inputs)
+        manifest.save(cache_dir, record)
         report.timings["manifest"] = time.perf_counter() - started
     return report
 

@@ -35,10 +35,16 @@ class Manifest:
     """Problems found after reading (e.g. two files claiming one URL), to report again."""
     keys: dict[str, str] = field(default_factory=dict)
     """Output file -> the page key it was rendered from (see render.site.Rendered)."""
+    page_inputs: dict[str, str] = field(default_factory=dict)
+    """Article page -> the digest of what it is made of (render.site.SiteData.article_inputs)."""
 
     def unchanged_stat(self, relative: str, key: str) -> list[int] | None:
         """The file's stat at the last build if it was made from this same key, else None."""
         return self.files.get(relative) if self.keys.get(relative) == key else None
+
+    def key_for_inputs(self, relative: str, inputs: str) -> str | None:
+        """The key the last build rendered this article page from, if its inputs are the same."""
+        return self.keys.get(relative) if self.page_inputs.get(relative) == inputs else None
 
     def problem_objects(self) -> list[Problem]:
         return [Problem(**p) for p in self.problems]
@@ -85,7 +91,12 @@ def load(cache_dir: Path) -> Manifest | None:
     try:
         raw = json.loads((cache_dir / MANIFEST_FILE).read_text(encoding="utf-8"))
         return Manifest(
-            raw["inputs"], raw["files"], raw["counts"], raw["problems"], raw.get("keys", {})
+            raw["inputs"],
+            raw["files"],
+            raw["counts"],
+            raw["problems"],
+            raw.get("keys", {}),
+            raw.get("page_inputs", {}),
         )
     except (OSError, ValueError, KeyError, TypeError):
         return None

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import importlib
 import logging
+import re
 import shutil
 import sqlite3
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from generator.cache import CACHE_DIR, Cache
 from tests.helpers import (
+    BuiltSite,
     build_site,
     copy_site,
     differences,
@@ -308,3 +311,53 @@ def test_an_edit_scores_related_stories_again_only_where_it_can_change_them(
     shutil.copy(article, fresh / "content" / "news" / "lighthouse.md")
     build_site(fresh)
     assert differences(snapshot(site_root / "public"), snapshot(fresh / "public")) == []
+
+
+def test_an_edit_makes_again_only_the_article_pages_that_show_the_edited_article(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An article page whose inputs (its article, its story's versions, its related articles,
+    the site) are what the last build recorded is not made or even keyed again; every page
+    that shows the edited article is, and the site equals a build from nothing."""
+    building = importlib.import_module("generator.build")  # the package exports build()
+    root = generate_archive(tmp_path / "site", 60)
+    catalog = _catalog(build_site(root))
+    edited = next(i for i, a in catalog.items() if any(i in b["related"] for b in catalog.values()))
+    source = root / "content" / catalog[edited]["source_path"]
+    made: list[str] = []
+    article_page = building.article_page
+
+    def counted(data: object, article: object) -> object:
+        made.append(article.id)  # type: ignore[attr-defined]
+        return article_page(data, article)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(building, "article_page", counted)
+    edits = [
+        # a new date: no word changes, so the related links stand, but the lists show it
+        lambda text: re.sub(r"date: \d{4}", "date: 1999", text, count=1),
+        lambda text: text + "\nA last paragraph, added by an editor.\n",
+        # shown on its own page only: no link, list or word changes
+        lambda text: text.replace("\ntags:", "\nupdated: 2030-01-02\ntags:", 1),
+    ]
+    for number, edit in enumerate(edits):
+        showing = {i for i, a in catalog.items() if edited in a["related"]} | {edited}
+        assert len(showing) > 1 or number > 0
+        made.clear()
+        source.write_text(edit(source.read_text()))
+        site = build_site(root)
+        assert set(made) >= showing  # the edited article and every page listing it as related
+        assert len(made) < len(catalog) / 2  # and not the archive
+        _same_as_from_nothing(root, tmp_path / f"fresh-{number}")
+        catalog = _catalog(site)
+    assert "A last paragraph, added by an editor." in site.article_page(edited)
+    assert "2030" in site.article_page(edited)
+
+
+def _catalog(site: BuiltSite) -> dict[str, dict[str, Any]]:
+    return {a["id"]: a for a in site.catalog()["articles"]}
+
+
+def _same_as_from_nothing(root: Path, fresh: Path) -> None:
+    shutil.copytree(root, fresh, ignore=shutil.ignore_patterns("public", ".*"))
+    build_site(fresh)
+    assert differences(snapshot(root / "public"), snapshot(fresh / "public")) == []
