@@ -439,6 +439,7 @@ def _build(
                     search_folder(config.output_dir),
                     config.output_dir / BUNDLE_FOLDER,
                     cache_dir if cache else None,
+                    last.search_documents if last else None,
                 )
             report.pages, page_keys, page_inputs = _render(
                 data,
@@ -476,7 +477,10 @@ def _build(
         counts = {name: getattr(report, name) for name in _COUNTS}
         problems = [asdict(p) for p in report.problems]
         files = manifest.snapshot(config.output_dir)
-        record = manifest.Manifest(inputs, files, counts, problems, page_keys, page_inputs)
+        documents = background.documents if background else {}
+        record = manifest.Manifest(
+            inputs, files, counts, problems, page_keys, page_inputs, documents
+        )
         manifest.save(cache_dir, record)
         report.timings["manifest"] = time.perf_counter() - started
     return report

@@ -38,6 +38,9 @@ class Manifest:
     page_inputs: dict[str, str] = field(default_factory=dict)
     """Article page -> the digest of what it is made of (render.site.SiteData.article_inputs)."""
 
+    search_documents: dict[str, list[str]] = field(default_factory=dict)
+    """Article page -> [inputs, key] of its search document (search_step.search_documents)."""
+
     def unchanged_stat(self, relative: str, key: str) -> list[int] | None:
         """The file's stat at the last build if it was made from this same key, else None."""
         return self.files.get(relative) if self.keys.get(relative) == key else None
@@ -97,6 +100,7 @@ def load(cache_dir: Path) -> Manifest | None:
             raw["problems"],
             raw.get("keys", {}),
             raw.get("page_inputs", {}),
+            raw.get("search_documents", {}),
         )
     except (OSError, ValueError, KeyError, TypeError):
         return None

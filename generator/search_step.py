@@ -6,18 +6,34 @@ from __future__ import annotations
 
 import shutil
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
-from .render.site import SiteData, search_page
+from .render.site import SiteData, search_page, search_sorts
 from .render.urls import output_file
 from .search import SearchPlan, SearchStats, plan_search
 from .search_shards import SearchPage
 
 
-def search_documents(data: SiteData) -> list[SearchPage]:
-    """Every published article's search document, keyed but not rendered."""
-    return [search_page(data, article)[0] for article in data.archive.articles]
+def search_documents(
+    data: SiteData, known: Mapping[str, list[str]] | None = None
+) -> tuple[list[SearchPage], dict[str, list[str]]]:
+    """Every published article's search document, keyed but not rendered, and [inputs, key]
+    of each by path. `known` is the last build's: a document whose inputs are the same keeps
+    its key without being keyed again (`SiteData.search_inputs`)."""
+    pages: list[SearchPage] = []
+    record: dict[str, list[str]] = {}
+    for article in data.archive.articles:
+        path = output_file(data.urls.by_id[article.id])
+        inputs = data.search_inputs(article.id)
+        last = known.get(path) if known else None
+        if last and len(last) == 2 and last[0] == inputs:
+            page = SearchPage(path, last[1], search_sorts(article))
+        else:
+            page = search_page(data, article)[0]
+        pages.append(page)
+        record[path] = [inputs, page.key]
+    return pages, record
 
 
 def search_renderer(data: SiteData) -> Callable[[str], bytes]:
@@ -32,8 +48,19 @@ class BackgroundSearch:
     Pagefind then runs while the pages render), and waits for the render to finish before
     indexing more (a first build: Pagefind's memory is not added to the render workers')."""
 
-    def __init__(self, data: SiteData, output: Path, previous: Path, state_dir: Path | None):
+    def __init__(
+        self,
+        data: SiteData,
+        output: Path,
+        previous: Path,
+        state_dir: Path | None,
+        known: Mapping[str, list[str]] | None = None,
+    ):
         self.data: SiteData | None = data
+        self.known = known
+        """The last build's [inputs, key] of each document (see `search_documents`)."""
+        self.documents: dict[str, list[str]] = {}
+        """This build's, for the next."""
         """Released once the documents are rendered: the build process drops it too."""
         self.output, self.previous, self.state_dir = output, previous, state_dir
         self.rendered = threading.Event()
@@ -52,7 +79,7 @@ class BackgroundSearch:
             data = self.data
             assert data is not None
             self.data = None
-            documents = search_documents(data)
+            documents, self.documents = search_documents(data, self.known)
             self.plan = plan_search(
                 documents,
                 data.config.language,

@@ -301,7 +301,7 @@ def refresh_search_index(config: SiteConfig, site: SiteData) -> SearchStats:
     shutil.rmtree(fresh, ignore_errors=True)
     current = output / BUNDLE_FOLDER
     stats = index_site(
-        search_documents(site),
+        search_documents(site)[0],
         search_renderer(site),
         fresh,
         config.language,

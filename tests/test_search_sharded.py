@@ -137,3 +137,32 @@ def test_a_failed_search_index_keeps_the_last_good_site(
     monkeypatch.undo()
     again = build_site(sharded.root, search=True)
     assert again.report.search_reindexed == 1
+
+
+def test_an_edit_keys_again_only_the_search_documents_whose_inputs_changed(
+    sharded: BuiltSite, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A document whose inputs are the ones the last build recorded keeps its key without being
+    keyed again; the index is the one a build from nothing makes."""
+    from generator import search_step
+
+    keyed: list[str] = []
+    search_page = search_step.search_page
+
+    def counted(data: object, article: object) -> object:
+        keyed.append(article.id)  # type: ignore[attr-defined]
+        return search_page(data, article)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(search_step, "search_page", counted)
+    sentence = "\nThe harbourmaster counted nine barges.\n"
+    edited = sharded.root / EDITED
+    edited.write_text(edited.read_text() + sentence)
+    again = build_site(sharded.root, search=True)
+    article = next(a for a in again.catalog()["articles"] if "timber debris" in a["title"])
+    assert article["id"] in keyed
+    assert len(keyed) < again.report.searchable / 2
+    monkeypatch.undo()
+    fresh_root = copy_demo(tmp_path / "fresh", shard_size=4)
+    (fresh_root / EDITED).write_text((fresh_root / EDITED).read_text() + sentence)
+    fresh = build_site(fresh_root, search=True)
+    assert differences(snapshot(again.out / "pagefind"), snapshot(fresh.out / "pagefind")) == []

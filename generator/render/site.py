@@ -6,6 +6,7 @@ Pages are yielded one at a time so a 100,000-article archive never sits in memor
 from __future__ import annotations
 
 import functools
+import hashlib
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -87,42 +88,48 @@ class SiteData:
     Broadsheet's code), by id: an article is a function of it, so page keys use it in place of
     the article's whole text. Articles not in it are keyed by their repr."""
 
-    facts: dict[str, str] = field(default_factory=dict)
+    facts: dict[str, bytes] = field(default_factory=dict)
     """A memo of `_facts` by article id, and of the site-wide part of `article_inputs` ("")."""
 
     def article_inputs(self, article_id: str) -> str:
         """A digest of everything the article's page is made of: the site (code, theme,
         settings, the slugs of authors, publications and topics), and the facts of the
         article, of its story's versions and of its related articles (each one's source key,
-        URL and story). Computed without making the page: where it is what the last build
-        recorded, the page's key is too (an edit of one text leaves 11,000 others' pages alone
-        without keying each of them again)."""
+        URL, story and related articles). Computed without making the page: where it is what
+        the last build recorded, the page's key is too (an edit of one text leaves 11,000 other
+        pages alone without keying each of them again)."""
         shared = self.facts.get("")
         if shared is None:
             slugs = sorted(
                 (kind, sorted(names.items())) for kind, names in self.taxonomies.slugs.items()
             )
-            shared = self.facts[""] = entry_key("shared", self.fingerprint, repr(slugs))
+            shared = self.facts[""] = _digest(repr((self.fingerprint, slugs)))
         story = self.story_by_id.get(self.archive.story_of.get(article_id, ""))
-        related = self.archive.related.get(article_id, ())
         parts = [shared, self._facts(article_id)]
         parts += [self._facts(v.article_id) for v in story.versions] if story else []
-        parts += [self._facts(i) for i in related]
-        return entry_key("article-page", *parts)
+        parts += [self._facts(i) for i in self.archive.related.get(article_id, ())]
+        return hashlib.blake2b(b"".join(parts), digest_size=20).hexdigest()
 
-    def _facts(self, article_id: str) -> str:
+    def search_inputs(self, article_id: str) -> str:
+        """Like `article_inputs`, for the article's search document: the site and its facts."""
+        self.article_inputs(article_id)  # makes the site-wide part
+        parts = [self.facts[""], b"search", self._facts(article_id)]
+        return hashlib.blake2b(b"".join(parts), digest_size=20).hexdigest()
+
+    def _facts(self, article_id: str) -> bytes:
         """What a page shows of an article, by its inputs: the article (its source key), its URL,
-        and its story (versions, kinds, main version)."""
+        its story (versions, kinds, main version) and its related articles."""
         made = self.facts.get(article_id)
         if made is None:
             story = self.story_by_id.get(self.archive.story_of.get(article_id, ""))
-            related = self.archive.related.get(article_id, ())
-            made = self.facts[article_id] = repr(
-                (
-                    self._key_text(self.by_id[article_id]),
-                    self.urls.by_id[article_id],
-                    story,
-                    related,
+            made = self.facts[article_id] = _digest(
+                repr(
+                    (
+                        self._key_text(self.by_id[article_id]),
+                        self.urls.by_id[article_id],
+                        story,
+                        self.archive.related.get(article_id, ()),
+                    )
                 )
             )
         return made
@@ -224,6 +231,10 @@ class SiteData:
             where = f"{getattr(exc, 'filename', None) or template}:{getattr(exc, 'lineno', '?')}"
             raise ThemeError(f"template error in {where}: {exc}") from exc
         return html.encode("utf-8")
+
+
+def _digest(text: str) -> bytes:
+    return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=20).digest()
 
 
 def prepare(
@@ -361,7 +372,6 @@ def search_page(data: SiteData, article: Article) -> tuple[SearchPage, Rendered]
     config = data.config
     story = data.story_by_id.get(data.archive.story_of.get(article.id, ""))
     day = format_when(article.date, config.timezone)
-    search_sort = f"{when_sort_key(article.date)} {article.id}"  # unique: ties break by id
     document = data.render(
         "search-record.html",
         article=article,
@@ -371,13 +381,21 @@ def search_page(data: SiteData, article: Article) -> tuple[SearchPage, Rendered]
         tags=tuple(t for t in article.tags if slugify(t)),
         date=day,
         year=day.iso[:4] if day else "",
-        search_sort=search_sort,
+        search_sort=f"{when_sort_key(article.date)} {article.id}",
         versions=len(story.versions) if story else 1,
         story_url=data.href(stories.story_path(story)) if story else "",
     )
-    path = output_file(data.urls.by_id[article.id])
-    sorts = (("date", search_sort),) if day else ()
-    return SearchPage(path, document.key, sorts), document
+    return SearchPage(
+        output_file(data.urls.by_id[article.id]), document.key, search_sorts(article)
+    ), document
+
+
+def search_sorts(article: Article) -> tuple[tuple[str, str], ...]:
+    """The values the search sorts an article's document by: its date (unique: ties break by
+    id), if it has one."""
+    if article.date is None:
+        return ()
+    return (("date", f"{when_sort_key(article.date)} {article.id}"),)
 
 
 def paginate(
