@@ -146,3 +146,17 @@ def differences(a: dict[str, bytes], b: dict[str, bytes]) -> list[str]:
         + [f"only in the second: {k}" for k in sorted(b.keys() - a.keys())]
         + [f"different bytes: {k}" for k in changed]
     )[:20]
+
+
+def articles_passed_to(monkeypatch: Any, module: Any, name: str) -> list[str]:
+    """Replace module.name(data, article) with a wrapper noting each article's id; the list it
+    returns fills as the function is called."""
+    seen: list[str] = []
+    original = getattr(module, name)
+
+    def noted(data: Any, article: Any) -> Any:
+        seen.append(article.id)
+        return original(data, article)
+
+    monkeypatch.setattr(module, name, noted)
+    return seen

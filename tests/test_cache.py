@@ -15,6 +15,7 @@ import pytest
 from generator.cache import CACHE_DIR, Cache
 from tests.helpers import (
     BuiltSite,
+    articles_passed_to,
     build_site,
     copy_site,
     differences,
@@ -324,14 +325,7 @@ def test_an_edit_makes_again_only_the_article_pages_that_show_the_edited_article
     catalog = _catalog(build_site(root))
     edited = next(i for i, a in catalog.items() if any(i in b["related"] for b in catalog.values()))
     source = root / "content" / catalog[edited]["source_path"]
-    made: list[str] = []
-    article_page = building.article_page
-
-    def counted(data: object, article: object) -> object:
-        made.append(article.id)  # type: ignore[attr-defined]
-        return article_page(data, article)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(building, "article_page", counted)
+    made = articles_passed_to(monkeypatch, building, "article_page")
     edits = [
         # a new date: no word changes, so the related links stand, but the lists show it
         lambda text: re.sub(r"date: \d{4}", "date: 1999", text, count=1),

@@ -14,7 +14,7 @@ from generator import search as search_module
 from generator.errors import SearchIndexError
 from generator.serve import rebuild, refresh_search_index
 from tests.browser.harness import copy_demo
-from tests.helpers import BuiltSite, build_site, differences, snapshot
+from tests.helpers import BuiltSite, articles_passed_to, build_site, differences, snapshot
 
 EDITED = "content/clippings/courier-2025-03-19-port-selwyn-timber-debris.txt"
 
@@ -146,14 +146,7 @@ def test_an_edit_keys_again_only_the_search_documents_whose_inputs_changed(
     keyed again; the index is the one a build from nothing makes."""
     from generator import search_step
 
-    keyed: list[str] = []
-    search_page = search_step.search_page
-
-    def counted(data: object, article: object) -> object:
-        keyed.append(article.id)  # type: ignore[attr-defined]
-        return search_page(data, article)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(search_step, "search_page", counted)
+    keyed = articles_passed_to(monkeypatch, search_step, "search_page")
     sentence = "\nThe harbourmaster counted nine barges.\n"
     edited = sharded.root / EDITED
     edited.write_text(edited.read_text() + sentence)
