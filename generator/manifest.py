@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from .cache import write_state
 from .errors import Problem
+from .output import walk
 
 MANIFEST_FILE = "last-build.json"
 
@@ -37,7 +37,6 @@ class Manifest:
     """Output file -> the page key it was rendered from (see render.site.Rendered)."""
     page_inputs: dict[str, str] = field(default_factory=dict)
     """Article page -> the digest of what it is made of (render.site.SiteData.article_inputs)."""
-
     search_documents: dict[str, list[str]] = field(default_factory=dict)
     """Article page -> [inputs, key] of its search document (search_step.search_documents)."""
 
@@ -75,18 +74,12 @@ def folder_digest(*folders: Path) -> str:
 
 
 def snapshot(output_dir: Path) -> Snapshot:
-    """Every file under output_dir with its [size, mtime_ns, inode] (scandir: no Path objects)."""
+    """Every file under output_dir with its [size, mtime_ns, inode]."""
     files: Snapshot = {}
-    stack = [("", os.fspath(output_dir))]
-    while stack:
-        prefix, folder = stack.pop()
-        with os.scandir(folder) as entries:
-            for entry in entries:
-                if entry.is_dir(follow_symlinks=False):
-                    stack.append((f"{prefix}{entry.name}/", entry.path))
-                else:
-                    stat = entry.stat(follow_symlinks=False)
-                    files[prefix + entry.name] = [stat.st_size, stat.st_mtime_ns, stat.st_ino]
+    for relative, entry in walk(output_dir):
+        if not entry.is_dir(follow_symlinks=False):
+            stat = entry.stat(follow_symlinks=False)
+            files[relative] = [stat.st_size, stat.st_mtime_ns, stat.st_ino]
     return files
 
 

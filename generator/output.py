@@ -19,7 +19,7 @@ import shutil
 import subprocess
 import sys
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -220,20 +220,28 @@ class Staged:
     def of(cls, root: Path) -> Staged:
         files: dict[str, int] = {}
         folders: list[str] = []
-        stack = [("", os.fspath(root))]
-        while stack:
-            prefix, folder = stack.pop()
-            with os.scandir(folder) as entries:
-                for entry in entries:
-                    relative = prefix + entry.name
-                    if entry.is_dir(follow_symlinks=False):
-                        folders.append(relative)
-                        stack.append((relative + "/", entry.path))
-                    elif entry.is_file(follow_symlinks=False):
-                        files[relative] = entry.inode()
-                    else:
-                        files[relative] = -1  # a link or a special file: always replaced
+        for relative, entry in walk(root):
+            if entry.is_dir(follow_symlinks=False):
+                folders.append(relative)
+            elif entry.is_file(follow_symlinks=False):
+                files[relative] = entry.inode()
+            else:
+                files[relative] = -1  # a link or a special file: always replaced
         return cls(os.stat(root).st_dev, files, folders)
+
+
+def walk(root: Path) -> Iterator[tuple[str, os.DirEntry[str]]]:
+    """Every entry under root, folders before what they hold, with its path relative to root
+    (forward slashes). scandir only: no Path objects, no stat beyond what the entry carries."""
+    stack = [("", os.fspath(root))]
+    while stack:
+        prefix, folder = stack.pop()
+        with os.scandir(folder) as entries:
+            for entry in entries:
+                relative = prefix + entry.name
+                yield relative, entry
+                if entry.is_dir(follow_symlinks=False):
+                    stack.append((relative + "/", entry.path))
 
 
 def _place_link(previous: str | Path, previous_stat: os.stat_result, target: str | Path) -> None:

@@ -98,23 +98,26 @@ class SiteData:
         URL, story and related articles). Computed without making the page: where it is what
         the last build recorded, the page's key is too (an edit of one text leaves 11,000 other
         pages alone without keying each of them again)."""
-        shared = self.facts.get("")
-        if shared is None:
-            slugs = sorted(
-                (kind, sorted(names.items())) for kind, names in self.taxonomies.slugs.items()
-            )
-            shared = self.facts[""] = _digest(repr((self.fingerprint, slugs)))
         story = self.story_by_id.get(self.archive.story_of.get(article_id, ""))
-        parts = [shared, self._facts(article_id)]
+        parts = [self._site_facts(), self._facts(article_id)]
         parts += [self._facts(v.article_id) for v in story.versions] if story else []
         parts += [self._facts(i) for i in self.archive.related.get(article_id, ())]
         return hashlib.blake2b(b"".join(parts), digest_size=20).hexdigest()
 
     def search_inputs(self, article_id: str) -> str:
         """Like `article_inputs`, for the article's search document: the site and its facts."""
-        self.article_inputs(article_id)  # makes the site-wide part
-        parts = [self.facts[""], b"search", self._facts(article_id)]
+        parts = [self._site_facts(), b"search", self._facts(article_id)]
         return hashlib.blake2b(b"".join(parts), digest_size=20).hexdigest()
+
+    def _site_facts(self) -> bytes:
+        """What every page shows of the site: code, theme, settings and every term's slug."""
+        made = self.facts.get("")
+        if made is None:
+            slugs = sorted(
+                (kind, sorted(names.items())) for kind, names in self.taxonomies.slugs.items()
+            )
+            made = self.facts[""] = _digest(repr((self.fingerprint, slugs)))
+        return made
 
     def _facts(self, article_id: str) -> bytes:
         """What a page shows of an article, by its inputs: the article (its source key), its URL,
@@ -381,7 +384,7 @@ def search_page(data: SiteData, article: Article) -> tuple[SearchPage, Rendered]
         tags=tuple(t for t in article.tags if slugify(t)),
         date=day,
         year=day.iso[:4] if day else "",
-        search_sort=f"{when_sort_key(article.date)} {article.id}",
+        search_sort=_sort_value(article),
         versions=len(story.versions) if story else 1,
         story_url=data.href(stories.story_path(story)) if story else "",
     )
@@ -395,7 +398,11 @@ def search_sorts(article: Article) -> tuple[tuple[str, str], ...]:
     id), if it has one."""
     if article.date is None:
         return ()
-    return (("date", f"{when_sort_key(article.date)} {article.id}"),)
+    return (("date", _sort_value(article)),)
+
+
+def _sort_value(article: Article) -> str:
+    return f"{when_sort_key(article.date)} {article.id}"  # unique: ties break by id
 
 
 def paginate(
