@@ -156,6 +156,39 @@ def test_a_skipped_build_keeps_the_cache_for_the_next_edit(site_root: Path) -> N
     assert (site.report.cache_hits, site.report.cache_misses) == (4, 1)
 
 
+def _cache_keys(root: Path) -> set[str]:
+    db = sqlite3.connect(root / CACHE_DIR / "cache.sqlite3")
+    try:
+        return {key for (key,) in db.execute("SELECT key FROM entries")}
+    finally:
+        db.close()
+
+
+def test_stale_entries_stay_until_they_could_be_a_tenth_of_the_cache(tmp_path: Path) -> None:
+    """Pruning costs a pass over every key; a few stale entries cost only space."""
+    cache = Cache(tmp_path / CACHE_DIR)
+    cache.put_many((f"k{i}", i) for i in range(100))
+    cache.close()
+    for used, kept in ((95, 100), (85, 85)):
+        cache = Cache(tmp_path / CACHE_DIR)
+        assert len(cache.get_many(f"k{i}" for i in range(used))) == used
+        cache.prune()
+        cache.close()
+        assert len(_cache_keys(tmp_path)) == kept
+
+
+def test_a_cache_mostly_gone_stale_is_pruned_to_what_a_fresh_build_keeps(tmp_path: Path) -> None:
+    root = generate_archive(tmp_path / "site", 40)
+    build_site(root)
+    for source in sorted((root / "content").rglob("*.md"))[:12]:
+        source.write_text(source.read_text() + "\nOne more sentence.\n")
+    build_site(root)
+    kept = _cache_keys(root)
+    shutil.rmtree(root / CACHE_DIR)
+    build_site(root)  # from nothing (keys hold the site's folder: it must be the same)
+    assert kept == _cache_keys(root)
+
+
 def test_features_made_on_worker_processes_are_cached(
     site_root: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
