@@ -264,6 +264,7 @@ def _render(
             count += len(batch)
             progress("render", min(count, total), total)
         return count, page_keys, page_inputs
+    data.all_facts()  # before the fork: the workers and the search thread share them
     folder = cache.folder if cache else None
     _RENDERING = (data, theme, writer.staging, writer.output_dir, writer.staged, folder, last)
     tasks = [(part, 0, 0) for part in LIST_PARTS]

@@ -67,7 +67,7 @@ def with_edits(site: SiteData, edited: list[Article]) -> SiteData:
         archive=dataclasses.replace(site.archive, articles=articles),
         by_id={**site.by_id, **new},
         summaries={k: v for k, v in site.summaries.items() if k not in new},
-        summary_texts={k: v for k, v in site.summary_texts.items() if k not in new},
+        facts={k: v for k, v in site.facts.items() if k not in new},
         diffs={pair: d for pair, d in site.diffs.items() if not new.keys() & set(pair)},
         article_keys={k: v for k, v in site.article_keys.items() if k not in new},
     )

@@ -78,8 +78,6 @@ class SiteData:
     """Digest of the theme, Broadsheet's code and the site settings: part of every page key."""
     summaries: dict[str, Summary] = field(default_factory=dict)
     """Summaries made so far, by article id (a memo, not part of the site's data)."""
-    summary_texts: dict[str, str] = field(default_factory=dict)
-    """The key text of each article's summary made so far (a memo, see `summary_key`)."""
     diffs: dict[tuple[str, str], VersionDiff] = field(default_factory=dict)
     """Diffs between versions, by (old, new) article id, made earlier (e.g. by a cache); the
     rest are made as the story pages need them."""
@@ -90,6 +88,8 @@ class SiteData:
 
     facts: dict[str, bytes] = field(default_factory=dict)
     """A memo of `_facts` by article id, and of the site-wide part of `article_inputs` ("")."""
+    story_facts: dict[str, bytes] = field(default_factory=dict)
+    """A memo of `_story_facts` by story id."""
 
     def article_inputs(self, article_id: str) -> str:
         """A digest of everything the article's page is made of: the site (code, theme,
@@ -124,18 +124,30 @@ class SiteData:
         its story (versions, kinds, main version) and its related articles."""
         made = self.facts.get(article_id)
         if made is None:
-            story = self.story_by_id.get(self.archive.story_of.get(article_id, ""))
-            made = self.facts[article_id] = _digest(
-                repr(
-                    (
-                        self._key_text(self.by_id[article_id]),
-                        self.urls.by_id[article_id],
-                        story,
-                        self.archive.related.get(article_id, ()),
-                    )
-                )
-            )
+            story = self._story_facts(self.archive.story_of.get(article_id, ""))
+            related = self.archive.related.get(article_id, ())
+            own = (self._key_text(self.by_id[article_id]), self.urls.by_id[article_id], related)
+            made = self.facts[article_id] = _digest(repr(own), story)
         return made
+
+    def _story_facts(self, story_id: str) -> bytes:
+        """A story's versions, kinds and main version, once per story (not once per version)."""
+        made = self.story_facts.get(story_id)
+        if made is None:
+            made = self.story_facts[story_id] = _digest(repr(self.story_by_id.get(story_id)))
+        return made
+
+    def all_facts(self) -> None:
+        """Make every article's facts now: forked render workers then share them instead of
+        each making most of them again."""
+        for article in self.archive.articles:
+            self._facts(article.id)
+
+    def facts_key(self, ids: Sequence[str]) -> str:
+        """Stands, in a page's key, for what the page shows of these articles (in this order)
+        and of the site's terms."""
+        parts = [self._site_facts(), *(self._facts(i) for i in ids)]
+        return hashlib.blake2b(b"".join(parts), digest_size=20).hexdigest()
 
     def diff(self, old: Article, new: Article) -> VersionDiff:
         made = self.diffs.get((old.id, new.id))
@@ -185,19 +197,13 @@ class SiteData:
             len(story.versions) if story else 1,
         )
 
-    def summary_key(self, article_id: str) -> str:
-        """Stands for the article's summary in page keys: its inputs, without making it (dates
-        formatted for 11,000 articles took a second of every rebuild)."""
-        made = self.summary_texts.get(article_id)
-        if made is None:
-            article, *rest = self._summary_inputs(article_id)
-            made = self.summary_texts[article_id] = f"{self._key_text(article)}{rest!r}"
-        return made
-
     def summaries_of(self, ids: Sequence[str]) -> Deferred:
-        """The summaries of these articles as a template value, made only if the page is."""
-        key = "(" + ", ".join(self.summary_key(i) for i in ids) + ")"
-        return Deferred(key, lambda: tuple(self.summary(i) for i in ids))
+        """The summaries of these articles as a template value, made only if the page is. A
+        summary is made of its article's facts and the site's terms (author and publication
+        links), which key it: formatting 11,000 summaries' dates took a second of a rebuild."""
+        return Deferred(
+            f"summaries:{self.facts_key(ids)}", lambda: tuple(self.summary(i) for i in ids)
+        )
 
     def render(self, template: str, **context: Any) -> Rendered:
         """The page `template` makes of `context`, keyed by the context's values (a deferred
@@ -236,8 +242,11 @@ class SiteData:
         return html.encode("utf-8")
 
 
-def _digest(text: str) -> bytes:
-    return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=20).digest()
+def _digest(text: str, *more: bytes) -> bytes:
+    hasher = hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=20)
+    for part in more:
+        hasher.update(part)
+    return hasher.digest()
 
 
 def prepare(
