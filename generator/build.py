@@ -34,7 +34,6 @@ from .output import (
     Staged,
     check_output_dir,
     link_if_unchanged,
-    search_folder,
     write_file,
 )
 from .render.site import (
@@ -50,7 +49,7 @@ from .render.site import (
 from .render.stories import diff_pairs
 from .render.theme import Theme, find_theme
 from .render.urls import assign_urls, output_file
-from .search import BUNDLE_FOLDER
+from .search import BUNDLE_FOLDER, HeldBundle
 from .search_step import BackgroundSearch
 
 Progress = Callable[[str, int, int], None]
@@ -435,12 +434,14 @@ def _build(
                 archive, config, theme, urls, CODE + look, diffs, taxonomies, article_keys
             )
             if searching:
+                writer.reserve(BUNDLE_FOLDER)
                 background = BackgroundSearch(
                     data,
-                    search_folder(config.output_dir),
+                    writer.staging / BUNDLE_FOLDER,
                     config.output_dir / BUNDLE_FOLDER,
                     cache_dir if cache else None,
                     last.search_documents if last else None,
+                    HeldBundle(writer.staged) if writer.staged else None,
                 )
             report.pages, page_keys, page_inputs = _render(
                 data,
@@ -459,8 +460,6 @@ def _build(
             release_memory()  # Pagefind runs beside this process
             with _timed(report, "search"):
                 search = background.finish(functools.partial(_step, progress, "search"))
-                if search.shards:
-                    background.output.rename(writer.staging / BUNDLE_FOLDER)
                 report.searchable, report.search_shards = search.pages, search.shards
                 report.search_reindexed = search.reindexed
         with _timed(report, "write"):

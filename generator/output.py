@@ -159,7 +159,7 @@ def write_file(staging: Path, output_dir: Path, relative: str, data: bytes) -> b
     try:
         now = previous.stat()
         if now.st_size == len(data) and previous.read_bytes() == data:
-            _place_link(previous, now, target)
+            place_link(previous, now, target)
             return False
     except OSError:
         pass
@@ -195,7 +195,7 @@ def link_if_unchanged(
                 if hashlib.sha256(handle.read()).hexdigest() != digest:
                     return False
         if staged is None or not staged.holds(relative, now):
-            _place_link(previous, now, f"{os.fspath(staging)}/{relative}")
+            place_link(previous, now, f"{os.fspath(staging)}/{relative}")
     except OSError:
         return False
     return True
@@ -244,9 +244,9 @@ def walk(root: Path) -> Iterator[tuple[str, os.DirEntry[str]]]:
                     stack.append((relative + "/", entry.path))
 
 
-def _place_link(previous: str | Path, previous_stat: os.stat_result, target: str | Path) -> None:
-    """Make `target` the very file `previous` is; nothing to do where a reused staging folder
-    has it already."""
+def place_link(previous: str | Path, previous_stat: os.stat_result, target: str | Path) -> None:
+    """Make `target` the very file `previous` is (whatever stood there is replaced, never
+    written through); nothing to do where a reused staging folder has it already."""
     try:
         if os.path.samestat(os.stat(target, follow_symlinks=False), previous_stat):
             return
@@ -273,6 +273,28 @@ def _clear(target: Path) -> None:
             raise
     except NotADirectoryError:  # a file stands where a parent folder should be
         _make_parent(target)
+
+
+def replace_file(source: str, target: str) -> None:
+    """Move a new file to `target` in place of whatever a reused staging folder holds there."""
+    try:
+        os.replace(source, target)
+    except FileNotFoundError:
+        _make_parent(Path(target))
+        os.replace(source, target)
+    except (IsADirectoryError, NotADirectoryError, PermissionError):
+        _clear(Path(target))
+        _make_parent(Path(target))
+        os.replace(source, target)
+
+
+def write_new_file(target: str, data: bytes) -> None:
+    """Write `target` as a new file: a reused staging folder may hold a hard link to the live
+    site's file there, which must never be written through."""
+    temporary = f"{target}.{os.getpid()}.new"
+    with open(temporary, "wb") as handle:
+        handle.write(data)
+    replace_file(temporary, target)
 
 
 def _remove_file(path: str) -> None:
@@ -319,6 +341,7 @@ class SiteWriter:
         self.written = 0
         self.unchanged = 0
         self._seen: set[str] = set()
+        self._reserved: set[str] = set()
         self._cleared = False
 
     def write(self, relative: str, data: bytes) -> None:
@@ -345,6 +368,11 @@ class SiteWriter:
         for path in paths:
             self.claim(path)
 
+    def reserve(self, folder: str) -> None:
+        """Leave a top folder of the staging folder to another writer (the search step keeps
+        and cleans its own bundle there): `remove_unclaimed` does not touch it."""
+        self._reserved.add(folder)
+
     def remove_unclaimed(self) -> None:
         """Remove what a reused staging folder holds that no page of this build claimed (pages
         of articles since deleted, an old search bundle), and folders left empty. Call once every
@@ -353,7 +381,7 @@ class SiteWriter:
         if self.staged is None or self._cleared:
             return
         self._cleared = True
-        tops = {path.split("/", 1)[0] for path in self._seen}
+        tops = {path.split("/", 1)[0] for path in self._seen} | self._reserved
         needed = {path.rsplit("/", 1)[0] for path in self._seen if "/" in path}
         for folder in list(needed):
             while "/" in folder:
@@ -369,11 +397,12 @@ class SiteWriter:
                 # articles): deleted in the background, not file by file
                 discard(self.staging / folder, self.output_dir)
                 gone.add(folder)
+        left = gone | self._reserved
         for relative in self.staged.files:
-            if relative not in self._seen and relative.split("/", 1)[0] not in gone:
+            if relative not in self._seen and relative.split("/", 1)[0] not in left:
                 _remove_file(f"{root}/{relative}")
         for folder in reversed(self.staged.folders):  # children before their parents
-            if folder not in needed and folder.split("/", 1)[0] not in gone:
+            if folder not in needed and folder.split("/", 1)[0] not in left:
                 with contextlib.suppress(OSError):  # not empty
                     os.rmdir(f"{root}/{folder}")
 

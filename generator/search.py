@@ -30,6 +30,7 @@ file-system order, so `search_canonical` rewrites it into a canonical form.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import json
@@ -44,6 +45,7 @@ from pathlib import Path
 from . import search_state
 from .config import SearchSettings
 from .errors import SearchIndexError
+from .output import Staged, place_link, replace_file, write_new_file
 from .search_canonical import canonicalise_bundle
 from .search_shards import SearchPage, Shard, page_url, plan_shards, shard_count
 from .search_state import BundleRecord, SearchState
@@ -125,17 +127,21 @@ class SearchPlan:
     def describe(self) -> str:
         return f"indexing {len(self.todo)} of {len(self.shards)} shard(s) (the rest are unchanged)"
 
-    def run(self, render: Render, output: Path) -> SearchStats:
-        """Link the kept shards' bundles and index the others into `output` (not there yet)."""
+    def run(self, render: Render, output: Path, held: HeldBundle | None = None) -> SearchStats:
+        """Link the kept shards' bundles and index the others into `output`: a new folder, or
+        the bundle of a reused staging folder (`held` says what it held: files that are already
+        the ones to link stay, the rest are replaced, and files no shard claims are removed)."""
         if not self.shards:
             search_state.save(self.state_dir, SearchState())
+            if held:
+                shutil.rmtree(output, ignore_errors=True)
             return SearchStats(pages=0, shards=0, reindexed=0)
         bundle = output.resolve()
-        bundle.mkdir(parents=True)
+        bundle.mkdir(parents=True, exist_ok=held is not None)
         records: dict[str, BundleRecord] = {}
         todo: list[tuple[Shard, str]] = []
         for shard, folder in zip(self.shards, self.folders, strict=True):
-            record = _reuse(shard, folder, self.state, self.previous, bundle)
+            record = _reuse(shard, folder, self.state, self.previous, bundle, held)
             if record:
                 records[folder] = record
             else:
@@ -144,9 +150,43 @@ class SearchPlan:
         with ThreadPoolExecutor(PAGEFIND_AT_ONCE) as pool:
             for (_, folder), record in zip(todo, pool.map(index, todo), strict=True):
                 records[folder] = record
-        _write_shard_list(bundle, self.shards, self.folders, records)
+        listed = _write_shard_list(bundle, self.shards, self.folders, records)
+        if held:
+            claimed = {_in(folder, f) for folder, record in records.items() for f in record.files}
+            held.remove_unclaimed(bundle, claimed | set(listed))
         search_state.save(self.state_dir, SearchState(dict(sorted(records.items()))))
         return SearchStats(pages=self.pages, shards=len(self.shards), reindexed=len(todo))
+
+
+@dataclass(frozen=True, slots=True)
+class HeldBundle:
+    """What a reused staging folder's search bundle held when the build began (see
+    output.Staged). Building the bundle in place, a kept shard's 700 files need no new link
+    where the staging folder has them already, and nothing is deleted wholesale."""
+
+    staged: Staged
+    prefix: str = BUNDLE_FOLDER + "/"
+
+    def holds(self, relative: str, current: os.stat_result) -> bool:
+        return self.staged.holds(self.prefix + relative, current)
+
+    def remove_unclaimed(self, bundle: Path, claimed: set[str]) -> None:
+        """Remove the files it held that are not `claimed` (bundle-relative), and folders
+        left empty."""
+        root, start = os.fspath(bundle), len(self.prefix)
+        for path in self.staged.files:
+            relative = path[start:]
+            if path.startswith(self.prefix) and relative not in claimed:
+                with contextlib.suppress(FileNotFoundError, IsADirectoryError):
+                    os.unlink(f"{root}/{relative}")
+        for folder in reversed(self.staged.folders):  # children before their parents
+            if folder.startswith(self.prefix):
+                with contextlib.suppress(OSError):  # not empty: still used
+                    os.rmdir(f"{root}/{folder[start:]}")
+
+
+def _in(folder: str, relative: str) -> str:
+    return f"{folder}/{relative}" if folder else relative
 
 
 def plan_search(
@@ -203,10 +243,16 @@ def _force_language(language: str) -> str:
 
 
 def _reuse(
-    shard: Shard, folder: str, state: SearchState, previous: Path | None, bundle: Path
+    shard: Shard,
+    folder: str,
+    state: SearchState,
+    previous: Path | None,
+    bundle: Path,
+    held: HeldBundle | None = None,
 ) -> BundleRecord | None:
     """Link the current site's bundle of this shard's key into bundle/folder, if it is intact
-    and was the main bundle, or a merged one, as it is to be now (they hold different files)."""
+    and was the main bundle, or a merged one, as it is to be now (they hold different files).
+    A file `held` has already (the very file) is left as it is."""
     if previous is None:
         return None
     found = [
@@ -217,24 +263,28 @@ def _reuse(
     if not found:
         return None
     old, record = found[0]
-    target = bundle / folder
-    source, into = os.fspath(previous / old), os.fspath(target)
+    source, into = os.fspath(previous / old), os.fspath(bundle / folder)
     linked: list[str] = []
     try:
+        current = []
         for relative, stat in record.files.items():
             now = os.stat(f"{source}/{relative}")
             if [now.st_size, now.st_mtime_ns, now.st_ino] != stat:
                 return None
+            current.append((relative, now))
         for parent in sorted({os.path.dirname(relative) for relative in record.files}):
             os.makedirs(f"{into}/{parent}", exist_ok=True)
-        for relative in record.files:
-            os.link(f"{source}/{relative}", f"{into}/{relative}")
-            linked.append(relative)
+        for relative, now in current:
+            if held is None or not held.holds(_in(folder, relative), now):
+                place_link(f"{source}/{relative}", now, f"{into}/{relative}")
+                linked.append(relative)
     except OSError:
-        for relative in linked:
-            os.unlink(f"{into}/{relative}")
+        for relative in linked:  # the shard is indexed again: none of these may stay
+            with contextlib.suppress(OSError):
+                os.unlink(f"{into}/{relative}")
         return None
-    return BundleRecord(shard.key, _stats(target, list(record.files)), record.pages)
+    # the very files, so their stats are the recorded ones
+    return BundleRecord(shard.key, dict(record.files), record.pages)
 
 
 def _index_shard(
@@ -245,6 +295,7 @@ def _index_shard(
     shard, folder = job
     work = bundle / f".shard-{shard.number}.work"
     farm, out = work / "site", work / "out"
+    shutil.rmtree(work, ignore_errors=True)  # what a killed build left in a reused staging folder
     try:
         for page in shard.pages:
             document = farm / page.path
@@ -267,11 +318,8 @@ def _index_shard(
                     entry.unlink()
         files = _files(out)
         target = bundle / folder
-        if folder:
-            out.rename(target)
-        else:
-            for entry in out.iterdir():
-                entry.rename(target / entry.name)
+        for relative in files:  # in place of what a reused staging folder holds
+            replace_file(os.fspath(out / relative), os.fspath(target / relative))
     except OSError as exc:
         raise SearchIndexError(f"Could not write the search bundle: {exc}") from exc
     finally:
@@ -293,16 +341,18 @@ def _stats(folder: Path, files: list[str]) -> dict[str, list[int]]:
 
 def _write_shard_list(
     bundle: Path, shards: list[Shard], folders: list[str], records: dict[str, BundleRecord]
-) -> None:
-    """shards.json, and with several shards the order of every page for each sort."""
+) -> list[str]:
+    """shards.json, and with several shards the order of every page for each sort; returns
+    the names written."""
     sorts: dict[str, str] = {}
     if len(shards) > 1:
         for name, order in sort_orders(shards, folders, records).items():
             filename = f"sort-{_safe_name(name)}.json"
             sorts[name] = filename
-            (bundle / filename).write_text(_json(order), encoding="utf-8")
+            write_new_file(os.fspath(bundle / filename), _json(order).encode("utf-8"))
     listing = {"bundles": [f"{folder}/" for folder in folders if folder], "sorts": sorts}
-    (bundle / SHARDS_FILE).write_text(_json(listing), encoding="utf-8")
+    write_new_file(os.fspath(bundle / SHARDS_FILE), _json(listing).encode("utf-8"))
+    return [SHARDS_FILE, *sorts.values()]
 
 
 def sort_orders(

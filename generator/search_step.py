@@ -4,14 +4,13 @@ indexing; render.site.search_page makes the documents)."""
 
 from __future__ import annotations
 
-import shutil
 import threading
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from .render.site import SiteData, search_page, search_sorts
 from .render.urls import output_file
-from .search import SearchPlan, SearchStats, plan_search
+from .search import HeldBundle, SearchPlan, SearchStats, plan_search
 from .search_shards import SearchPage
 
 
@@ -46,7 +45,9 @@ class BackgroundSearch:
     """The search step on a thread of its own, beside the render: it keys the articles' search
     documents and plans the shards at once, indexes at once when one shard changed (an edit:
     Pagefind then runs while the pages render), and waits for the render to finish before
-    indexing more (a first build: Pagefind's memory is not added to the render workers')."""
+    indexing more (a first build: Pagefind's memory is not added to the render workers').
+    It writes the bundle into `output`, a folder of the staging site that the build leaves to
+    it; `held` is what that folder held (see search.HeldBundle)."""
 
     def __init__(
         self,
@@ -55,6 +56,7 @@ class BackgroundSearch:
         previous: Path,
         state_dir: Path | None,
         known: Mapping[str, list[str]] | None = None,
+        held: HeldBundle | None = None,
     ):
         self.data: SiteData | None = data
         self.known = known
@@ -63,13 +65,13 @@ class BackgroundSearch:
         """This build's, for the next."""
         """Released once the documents are rendered: the build process drops it too."""
         self.output, self.previous, self.state_dir = output, previous, state_dir
+        self.held = held
         self.rendered = threading.Event()
         self.planned = threading.Event()
         self.plan: SearchPlan | None = None
         self.stats: SearchStats | None = None
         self.error: BaseException | None = None
         self.thread = threading.Thread(target=self._run, name="search", daemon=True)
-        shutil.rmtree(output, ignore_errors=True)  # a killed build's, if recover() left it
 
     def start(self) -> None:
         self.thread.start()
@@ -90,7 +92,7 @@ class BackgroundSearch:
             self.planned.set()
             if len(self.plan.todo) > 1:
                 self.rendered.wait()
-            self.stats = self.plan.run(search_renderer(data), self.output)
+            self.stats = self.plan.run(search_renderer(data), self.output, self.held)
         except BaseException as exc:  # handed to the building thread by `finish`
             self.error = exc
         finally:
@@ -109,8 +111,8 @@ class BackgroundSearch:
         return self.stats
 
     def abandon(self) -> None:
-        """The build failed: let the thread end, and drop what it wrote."""
+        """The build failed: let the thread end (what it wrote stays in the staging folder,
+        which is checked file by file whenever it is used again)."""
         if self.thread.ident is not None:  # started
             self.rendered.set()
             self.thread.join()
-        shutil.rmtree(self.output, ignore_errors=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import shutil
 import sys
 from pathlib import Path
 
@@ -159,3 +160,29 @@ def test_an_edit_keys_again_only_the_search_documents_whose_inputs_changed(
     (fresh_root / EDITED).write_text((fresh_root / EDITED).read_text() + sentence)
     fresh = build_site(fresh_root, search=True)
     assert differences(snapshot(again.out / "pagefind"), snapshot(fresh.out / "pagefind")) == []
+
+
+def test_the_bundle_built_in_the_reused_staging_folder_is_the_one_built_from_nothing(
+    sharded: BuiltSite, tmp_path: Path
+) -> None:
+    """Each build reuses the site before last as its staging folder, and builds the search
+    bundle in it: shards that go away, kept shards and re-indexed ones all end up as a build
+    from nothing makes them, and the live site is never written through a shared file."""
+    root = sharded.root
+    moved = tmp_path / "moved"
+    moved.mkdir()
+    sources = sorted(p for p in (root / "content").rglob("*") if p.is_file())
+    steps = [
+        lambda: [p.rename(moved / f"{n}-{p.name}") for n, p in enumerate(sources[:8])],  # 2 shards
+        lambda: [(moved / f"{n}-{p.name}").rename(p) for n, p in enumerate(sources[:8])],  # 4
+        lambda: (root / EDITED).write_text((root / EDITED).read_text() + "\nNine barges.\n"),
+    ]
+    for number, step in enumerate(steps):
+        step()
+        built = build_site(root, search=True)
+        copy = tmp_path / f"fresh-{number}"
+        shutil.copytree(root, copy, ignore=shutil.ignore_patterns("public", ".*"))
+        fresh = build_site(copy, search=True)
+        if number == 0:
+            assert built.report.search_shards < sharded.report.search_shards
+        assert differences(snapshot(built.out), snapshot(fresh.out)) == []
