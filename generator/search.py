@@ -46,6 +46,7 @@ from . import search_state
 from .config import SearchSettings
 from .errors import SearchIndexError
 from .output import Staged, place_link, replace_file, write_new_file
+from .render.urls import SEARCH_BUNDLE
 from .search_canonical import canonicalise_bundle
 from .search_shards import SearchPage, Shard, page_url, plan_shards, shard_count
 from .search_state import BundleRecord, SearchState
@@ -56,7 +57,7 @@ shards took 38 s (peak 0.6 GB, this process included) two at a time against 52 s
 at a time on two busy cores; one bundle of the whole took 54 s and 2.0 GB."""
 
 SHARDS_FILE = "shards.json"
-BUNDLE_FOLDER = "pagefind"
+BUNDLE_FOLDER = SEARCH_BUNDLE
 _DATA = ("pagefind-entry.json", "index", "filter", "fragment")
 """What a merged bundle needs besides its meta file: Pagefind's JS and WASM come from the main
 bundle only."""

@@ -17,6 +17,9 @@ from ..errors import Problem
 from ..model import Article, When
 from ..text import slugify
 
+SEARCH_BUNDLE = "pagefind"
+"""The search bundle's top folder: the search step owns it (no page may live under it)."""
+
 
 @dataclass(frozen=True, slots=True)
 class UrlMap:
@@ -84,6 +87,17 @@ def assign_urls(articles: Sequence[Article], config: SiteConfig) -> tuple[UrlMap
                     hint="check the fields the permalink pattern uses (slug, section, publication)",
                 )
             )
+        if base.split("/")[1] == SEARCH_BUNDLE:
+            moved = f"/{SEARCH_BUNDLE}-pages/{base.split('/', 2)[2]}"
+            problems.append(
+                Problem(
+                    path=f"{config.content_dir.name}/{article.source_path}",
+                    message=f"its URL {base} is inside the search bundle's folder; "
+                    f"published at {moved} instead",
+                    hint="change its permalink fields (slug, section) or the permalink pattern",
+                )
+            )
+            base = moved
         path, n = base, 1
         while path in claimed or path in reserved:
             n += 1

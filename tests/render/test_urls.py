@@ -57,3 +57,13 @@ def test_pagination_links_a_window_not_every_page() -> None:
     assert page_window(1, 3) == [1, 2, 3]
     assert page_window(50, 556) == [1, 0, 48, 49, 50, 51, 52, 0, 556]
     assert page_window(556, 556) == [1, 0, 554, 555, 556]
+
+
+@pytest.mark.parametrize("slug", ["pagefind", "pagefind/guide"])
+def test_no_article_is_published_inside_the_search_bundle(tmp_path: Path, slug: str) -> None:
+    """The search step owns pagefind/: a page there would be lost, or break the build."""
+    config = parse_config({"title": "T", "permalink": "/{slug}/"}, tmp_path)
+    article = make_article("a", "Guide", slug=slug, source_path="guide.md")
+    urls, problems = assign_urls([article], config)
+    assert not urls.by_id["a"].startswith("/pagefind/")
+    assert "search bundle" in str(problems[0]) and "content/guide.md" in str(problems[0])
