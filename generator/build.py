@@ -5,9 +5,11 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import ctypes.util
+import dataclasses
 import functools
 import gc
 import hashlib
+import itertools
 import multiprocessing
 import os
 import pickle
@@ -150,34 +152,30 @@ def _render_task(task: tuple[str, int, int]) -> RenderResult:
     data, theme, staging, output_dir, staged, cache_dir, last = _RENDERING
     cache = _worker_cache(cache_dir) if cache_dir is not None else None
     part, start, end = task
-    inputs: list[tuple[str, str]] = []
     if part == "articles":
-        pages, inputs = article_pages(data, data.archive.articles[start:end], last)
+        pages = article_pages(data, data.archive.articles[start:end])
     else:
         pages = list(list_pages(data, theme, part))
     written, used = write_pages(pages, staging, output_dir, cache, last, staged)
-    return [p.path for p in pages], written, used, inputs
+    return [p.path for p in pages], written, used, _inputs(pages)
 
 
-def article_pages(
-    data: SiteData, articles: Sequence[Article], last: manifest.Manifest | None
-) -> tuple[list[Page], list[tuple[str, str]]]:
-    """The articles' pages, and (path, inputs) of each. A page whose inputs the last build
-    recorded with it is not even keyed again: the last build's key stands for it, and it is
-    made (from the same inputs) only if its file is no longer the one made then."""
+def _inputs(pages: list[Page]) -> list[tuple[str, str]]:
+    return [(page.path, page.inputs) for page in pages if page.inputs]
+
+
+def article_pages(data: SiteData, articles: Sequence[Article]) -> list[Page]:
+    """The articles' pages. A page whose inputs the last build recorded with it is not even
+    keyed again: the last build's key stands for it, and it is made (from the same inputs)
+    only if its file is no longer the one made then."""
     pages: list[Page] = []
-    inputs: list[tuple[str, str]] = []
     for article in articles:
         path = output_file(data.urls.by_id[article.id])
-        digest = data.article_inputs(article.id)
-        inputs.append((path, digest))
-        key = last.key_for_inputs(path, digest) if last else None
-        if key is None:
-            pages.append(article_page(data, article))
-        else:
-            make = functools.partial(_make_article_page, data, article)
-            pages.append(Page(path, Rendered(key, make)))
-    return pages, inputs
+        inputs = data.article_inputs(article.id)
+        make = functools.partial(_make_article_page, data, article)
+        known = data.known_page(path, inputs, make)
+        pages.append(known or dataclasses.replace(article_page(data, article), inputs=inputs))
+    return pages
 
 
 def _make_article_page(data: SiteData, article: Article) -> bytes:
@@ -247,18 +245,18 @@ def _render(
         forked()
         articles = data.archive.articles
         batches = [
-            article_pages(data, articles[i : i + RENDER_CHUNK], last)
+            article_pages(data, articles[i : i + RENDER_CHUNK])
             for i in range(0, total, RENDER_CHUNK)
         ]
         lists = _batches(render_site(data, theme, articles=False), RENDER_CHUNK)
-        for batch, inputs in [*batches, *((batch, []) for batch in lists)]:
+        for batch in itertools.chain(batches, lists):
             for page in batch:
                 writer.claim(page.path)
             written, used = write_pages(
                 batch, writer.staging, writer.output_dir, cache, last, writer.staged
             )
             page_keys.update(used)
-            page_inputs.update(inputs)
+            page_inputs.update(_inputs(batch))
             writer.add_counts(written, len(batch) - written)
             count += len(batch)
             progress("render", min(count, total), total)
@@ -433,6 +431,8 @@ def _build(
             data = prepare(
                 archive, config, theme, urls, CODE + look, diffs, taxonomies, article_keys
             )
+            if last:
+                data = dataclasses.replace(data, recorded=last.key_for_inputs)
             if searching:
                 writer.reserve(BUNDLE_FOLDER)
                 background = BackgroundSearch(

@@ -36,7 +36,7 @@ class Manifest:
     keys: dict[str, str] = field(default_factory=dict)
     """Output file -> the page key it was rendered from (see render.site.Rendered)."""
     page_inputs: dict[str, str] = field(default_factory=dict)
-    """Article page -> the digest of what it is made of (render.site.SiteData.article_inputs)."""
+    """Page -> the digest of what it is made of, where known (render.site.Page.inputs)."""
     search_documents: dict[str, list[str]] = field(default_factory=dict)
     """Article page -> [inputs, key] of its search document (search_step.search_documents)."""
 

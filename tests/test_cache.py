@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from generator.cache import CACHE_DIR, Cache
+from tests.browser.harness import copy_demo
 from tests.helpers import (
     BuiltSite,
     articles_passed_to,
@@ -378,6 +379,37 @@ def test_an_edit_makes_again_only_the_article_pages_that_show_the_edited_article
         catalog = _catalog(site)
     assert "A last paragraph, added by an editor." in site.article_page(edited)
     assert "2030" in site.article_page(edited)
+
+
+def test_an_edit_makes_again_the_pages_of_its_own_story_only(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A story's pages (versions table, diffs, TimeMaps) show only its versions: an edit of one
+    makes its story's pages again, an edit elsewhere makes no story's, and the site equals a
+    build from nothing either way (the catalog, sitemap and feed included)."""
+    stories = importlib.import_module("generator.render.stories")
+    root = copy_demo(tmp_path / "demo")
+    catalog = _catalog(build_site(root))
+    made: list[str] = []
+    original = stories._made_story_pages
+
+    def noted(data: Any, story: Any, inputs: str) -> Any:
+        made.append(story.id)
+        return original(data, story, inputs)
+
+    monkeypatch.setattr(stories, "_made_story_pages", noted)
+    versioned = next(a for a in catalog.values() if a["story"] and a["format"] == "markdown")
+    alone = next(a for a in catalog.values() if not a["story"] and a["format"] == "markdown")
+    for number, (article, story) in enumerate([(versioned, versioned["story"]), (alone, None)]):
+        made.clear()
+        source = root / "content" / article["source_path"]
+        title = article["title"]
+        source.write_text(source.read_text().replace(title, f"{title}, revised", 1))
+        site = build_site(root)
+        assert made == ([story] if story else [])
+        _same_as_from_nothing(root, tmp_path / f"fresh-{number}")
+    story_pages = (site.out / "stories").glob("*/index.html")
+    assert any(f"{versioned['title']}, revised" in page.read_text() for page in story_pages)
 
 
 def _catalog(site: BuiltSite) -> dict[str, dict[str, Any]]:

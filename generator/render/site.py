@@ -60,6 +60,9 @@ class Page:
     path: str
     """File path relative to the output folder, with forward slashes."""
     data: bytes | Rendered
+    inputs: str = ""
+    """A digest of everything the page is made of, where one is known without making it (see
+    `SiteData.known_page`): recorded by the build for the next one."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,6 +89,8 @@ class SiteData:
     Broadsheet's code), by id: an article is a function of it, so page keys use it in place of
     the article's whole text. Articles not in it are keyed by their repr."""
 
+    recorded: Callable[[str, str], str | None] | None = None
+    """The last build's key of the page at a path, if it was made from these same inputs."""
     facts: dict[str, bytes] = field(default_factory=dict)
     """A memo of `_facts` by article id, and of the site-wide part of `article_inputs` ("")."""
     story_facts: dict[str, bytes] = field(default_factory=dict)
@@ -148,6 +153,13 @@ class SiteData:
         and of the site's terms."""
         parts = [self._site_facts(), *(self._facts(i) for i in ids)]
         return hashlib.blake2b(b"".join(parts), digest_size=20).hexdigest()
+
+    def known_page(self, path: str, inputs: str, make: Callable[[], bytes]) -> Page | None:
+        """The page at `path` as the last build made it from these same `inputs` (its key
+        stands; `make` makes it again only if its file is no longer the one made then), or
+        None: it must be made, or at least keyed, afresh."""
+        key = self.recorded(path, inputs) if self.recorded else None
+        return Page(path, Rendered(key, make), inputs) if key else None
 
     def diff(self, old: Article, new: Article) -> VersionDiff:
         made = self.diffs.get((old.id, new.id))
@@ -568,26 +580,46 @@ def machine_pages(data: SiteData) -> Iterator[Page]:
         )
         for a in latest
     ]
-    yield Page(
-        "feed.xml",
-        feeds.atom_feed(
-            title=config.title,
-            site_url=absolute(config, "/"),
-            feed_url=absolute(config, "/feed.xml"),
-            feed_id=feed_id,
-            entries=entries,
-            language=config.language,
-        ),
+    feed = functools.partial(
+        feeds.atom_feed,
+        title=config.title,
+        site_url=absolute(config, "/"),
+        feed_url=absolute(config, "/feed.xml"),
+        feed_id=feed_id,
+        entries=entries,
+        language=config.language,
     )
-    listed: list[tuple[str, Any]] = [(absolute(config, "/"), None)]
-    listed += [
-        (absolute(config, data.urls.by_id[a.id]), a.updated or a.date)
-        for a in data.archive.articles
-    ]
-    listed += [(absolute(config, stories.story_path(s)), None) for s in data.archive.stories]
-    yield Page("sitemap.xml", feeds.sitemap(listed))
+    yield Page("feed.xml", _made_of(data, "feed.xml", latest, feed))
+    yield Page("sitemap.xml", _made_of(data, "sitemap.xml", data.archive.articles, _sitemap(data)))
     yield Page("robots.txt", feeds.robots(absolute(config, "/sitemap.xml")))
-    yield Page("catalog.json", catalog.catalog_json(data))
+    every = data.archive.articles
+    yield Page(
+        "catalog.json", _made_of(data, "catalog.json", every, lambda: catalog.catalog_json(data))
+    )
+
+
+def _made_of(
+    data: SiteData, name: str, articles: Sequence[Article], make: Callable[[], bytes]
+) -> Rendered:
+    """A machine-read file made of the site's settings and these articles' facts (with their
+    stories and related articles), keyed by them: the whole-archive files (sitemap, catalog)
+    are made only when an article's facts change."""
+    return Rendered(entry_key(name, data.facts_key([a.id for a in articles])), make)
+
+
+def _sitemap(data: SiteData) -> Callable[[], bytes]:
+    def make() -> bytes:
+        config = data.config
+        listed: list[tuple[str, Any]] = [(absolute(config, "/"), None)]
+        listed += [
+            (absolute(config, data.urls.by_id[a.id]), a.updated or a.date)
+            for a in data.archive.articles
+        ]
+        stories_listed = data.archive.stories
+        listed += [(absolute(config, stories.story_path(s)), None) for s in stories_listed]
+        return feeds.sitemap(listed)
+
+    return make
 
 
 __all__ = [

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import email.utils
+import functools
 import json
-from collections.abc import Generator, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from ..cache import entry_key
 from ..model import Story, When
 from ..text import slugify
 from .urls import absolute, output_file
@@ -112,8 +115,8 @@ def story_pages(data: SiteData) -> Iterator[Page]:
 
     index = []
     for story in data.archive.stories:
-        view = yield from one_story_pages(data, story)
-        index.append((Link(view.title, view.url), len(story.versions), view.versions[0].date))
+        yield from one_story_pages(data, story)
+        index.append(story_entry(data, story))
     yield Page(
         "stories/index.html",
         data.render(
@@ -122,9 +125,48 @@ def story_pages(data: SiteData) -> Iterator[Page]:
     )
 
 
-def one_story_pages(data: SiteData, story: Story) -> Generator[Page, None, StoryView]:
-    """A story's page, its diff pages and its TimeMaps; returns the story's view."""
-    from .site import Page
+def story_entry(data: SiteData, story: Story) -> tuple[Link, int, DateView | None]:
+    """The story as the list of stories shows it: its title, its number of versions and the
+    first version's date."""
+    first = data.by_id[story.versions[0].article_id]
+    return (
+        Link(data.by_id[story.main_id].title, data.href(story_path(story))),
+        len(story.versions),
+        format_when(first.date, data.config.timezone),
+    )
+
+
+def story_files(story: Story) -> list[str]:
+    """The files of a story's pages: its diff pages, its page and its TimeMaps."""
+    base = story_path(story)
+    files = [output_file(diff_path(story, old, new)) for old, new in diff_pairs(story)]
+    return [*files, *(output_file(base + name) for name in ("", "timemap.link", "timemap.json"))]
+
+
+def one_story_pages(data: SiteData, story: Story) -> Iterator[Page]:
+    """A story's pages (see `story_files`). They show only its versions (and the site): where
+    their facts are what the last build made the pages from, the pages are not even keyed."""
+    inputs = data.facts_key(story.article_ids)
+    known = [
+        data.known_page(path, inputs, functools.partial(_story_file, data, story, path))
+        for path in story_files(story)
+    ]
+    if all(known):
+        yield from (page for page in known if page)
+        return
+    for page in _made_story_pages(data, story, inputs):
+        yield dataclasses.replace(page, inputs=inputs)
+
+
+def _story_file(data: SiteData, story: Story, path: str) -> bytes:
+    from .site import Rendered
+
+    page = next(p for p in _made_story_pages(data, story, "") if p.path == path)
+    return page.data.make() if isinstance(page.data, Rendered) else page.data
+
+
+def _made_story_pages(data: SiteData, story: Story, inputs: str) -> Iterator[Page]:
+    from .site import Page, Rendered
 
     view = story_context(data, story, None)
     pairs = diff_pairs(story)
@@ -153,9 +195,10 @@ def one_story_pages(data: SiteData, story: Story) -> Generator[Page, None, Story
         output_file(base),
         data.render("story.html", page_title=f"Story: {view.title}", story=view),
     )
-    yield Page(output_file(base + "timemap.link"), timemap_link_format(data, story))
-    yield Page(output_file(base + "timemap.json"), timemap_json(data, story))
-    return view
+    for name, make in (("timemap.link", timemap_link_format), ("timemap.json", timemap_json)):
+        path = output_file(base + name)
+        key = entry_key("timemap", path, inputs)  # TimeMaps show only the versions
+        yield Page(path, Rendered(key, functools.partial(make, data, story)))
 
 
 def _fields(view: StoryView) -> dict[str, Any]:
