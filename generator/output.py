@@ -292,7 +292,12 @@ def write_new_file(target: str, data: bytes) -> None:
     """Write `target` as a new file: a reused staging folder may hold a hard link to the live
     site's file there, which must never be written through."""
     temporary = f"{target}.{os.getpid()}.new"
-    with open(temporary, "wb") as handle:
+    try:
+        handle = open(temporary, "wb")  # noqa: SIM115 (closed below)
+    except FileNotFoundError:
+        _make_parent(Path(target))
+        handle = open(temporary, "wb")  # noqa: SIM115
+    with handle:
         handle.write(data)
     replace_file(temporary, target)
 

@@ -48,6 +48,7 @@ from .errors import SearchIndexError
 from .output import Staged, place_link, replace_file, write_new_file
 from .render.urls import SEARCH_BUNDLE
 from .search_canonical import canonicalise_bundle
+from .search_farm import FARM_FOLDER, Documents, farm_name, fill_farm
 from .search_shards import SearchPage, Shard, page_url, plan_shards, shard_count
 from .search_state import BundleRecord, SearchState
 
@@ -147,15 +148,23 @@ class SearchPlan:
                 records[folder] = record
             else:
                 todo.append((shard, folder))
-        index = functools.partial(_index_shard, render, bundle, self.language)
+        farms = self.state_dir / FARM_FOLDER if self.state_dir else None
+        names = {farm_name(shard.number) for shard in self.shards}
+        documents = {n: d for n, d in self.state.documents.items() if n in names}
+        index = functools.partial(_index_shard, render, bundle, self.language, farms, documents)
         with ThreadPoolExecutor(PAGEFIND_AT_ONCE) as pool:
-            for (_, folder), record in zip(todo, pool.map(index, todo), strict=True):
+            for (shard, folder), (record, kept) in zip(todo, pool.map(index, todo), strict=True):
                 records[folder] = record
+                if kept is not None:
+                    documents[farm_name(shard.number)] = kept
         listed = _write_shard_list(bundle, self.shards, self.folders, records)
         if held:
             claimed = {_in(folder, f) for folder, record in records.items() for f in record.files}
             held.remove_unclaimed(bundle, claimed | set(listed))
-        search_state.save(self.state_dir, SearchState(dict(sorted(records.items()))))
+        if farms:
+            _remove_other_farms(farms, names)
+        state = SearchState(dict(sorted(records.items())), dict(sorted(documents.items())))
+        search_state.save(self.state_dir, state)
         return SearchStats(pages=self.pages, shards=len(self.shards), reindexed=len(todo))
 
 
@@ -288,20 +297,33 @@ def _reuse(
     return BundleRecord(shard.key, dict(record.files), record.pages)
 
 
+def _remove_other_farms(farms: Path, names: set[str]) -> None:
+    """Drop the folders of documents of shards there no longer are."""
+    with contextlib.suppress(OSError):
+        for entry in os.scandir(farms):
+            if entry.name not in names:
+                shutil.rmtree(entry.path, ignore_errors=True)
+
+
 def _index_shard(
-    render: Render, bundle: Path, language: str, job: tuple[Shard, str]
-) -> BundleRecord:
-    """Render one shard's documents, index them with the Pagefind CLI and put the canonical
-    bundle in place."""
+    render: Render,
+    bundle: Path,
+    language: str,
+    farms: Path | None,
+    documents: dict[str, Documents],
+    job: tuple[Shard, str],
+) -> tuple[BundleRecord, Documents | None]:
+    """Render one shard's documents (into its kept folder under `farms`, where only changed
+    ones are written; else into a work folder), index them with the Pagefind CLI and put the
+    canonical bundle in place. Returns the bundle's record and the kept folder's."""
     shard, folder = job
     work = bundle / f".shard-{shard.number}.work"
-    farm, out = work / "site", work / "out"
+    out = work / "out"
+    name = farm_name(shard.number)
+    farm = farms / name if farms else work / "site"
     shutil.rmtree(work, ignore_errors=True)  # what a killed build left in a reused staging folder
     try:
-        for page in shard.pages:
-            document = farm / page.path
-            document.parent.mkdir(parents=True, exist_ok=True)
-            document.write_bytes(render(page.path))
+        kept = fill_farm(farm, shard.pages, documents.get(name, {}), render)
         executable, _ = _pagefind()
         language_code = _force_language(language)
         command = [executable, "--site", str(farm), "--output-path", str(out)]
@@ -325,7 +347,7 @@ def _index_shard(
         raise SearchIndexError(f"Could not write the search bundle: {exc}") from exc
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    return BundleRecord(shard.key, _stats(target, files), pages)
+    return BundleRecord(shard.key, _stats(target, files), pages), kept if farms else None
 
 
 def _files(folder: Path) -> list[str]:

@@ -11,9 +11,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .cache import write_state
+from .search_farm import Documents
 
 STATE_FILE = "search-shards.json"
-_VERSION = 2
+_VERSION = 3
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,6 +34,8 @@ class BundleRecord:
 class SearchState:
     bundles: dict[str, BundleRecord] = field(default_factory=dict)
     """Shard bundles by folder, relative to the search bundle ("" for the main bundle)."""
+    documents: dict[str, Documents] = field(default_factory=dict)
+    """The documents of each kept folder of search documents, by its name (see search_farm)."""
 
 
 def load(cache_dir: Path | None) -> SearchState:
@@ -46,9 +49,10 @@ def load(cache_dir: Path | None) -> SearchState:
             folder: BundleRecord(record["key"], record["files"], _pairs(record["pages"]))
             for folder, record in raw["bundles"].items()
         }
-    except (OSError, ValueError, KeyError, TypeError):
+        documents = {str(name): dict(files) for name, files in raw["documents"].items()}
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
         return SearchState()
-    return SearchState(bundles)
+    return SearchState(bundles, documents)
 
 
 def _pairs(rows: list[list[str]]) -> list[tuple[str, str]]:
@@ -65,6 +69,7 @@ def save(cache_dir: Path | None, state: SearchState) -> None:
             folder: {"key": r.key, "files": r.files, "pages": [list(p) for p in r.pages]}
             for folder, r in state.bundles.items()
         },
+        "documents": state.documents,
     }
     text = json.dumps(raw, separators=(",", ":"))
     with contextlib.suppress(OSError):

@@ -4,6 +4,7 @@ build and in serve's background refresh, and the bundles are the same bytes buil
 from __future__ import annotations
 
 import gzip
+import importlib
 import json
 import shutil
 import sys
@@ -186,3 +187,38 @@ def test_the_bundle_built_in_the_reused_staging_folder_is_the_one_built_from_not
         if number == 0:
             assert built.report.search_shards < sharded.report.search_shards
         assert differences(snapshot(built.out), snapshot(fresh.out)) == []
+
+
+def test_an_edit_renders_only_its_own_search_document(
+    sharded: BuiltSite, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """The re-indexed shard's other documents are kept, rendered, in the cache folder; one
+    changed behind the build's back, or one that does not belong, is put right."""
+    step = importlib.import_module("generator.search_step")
+    made = articles_passed_to(monkeypatch, step, "search_page")
+    farm = sharded.root / ".broadsheet-cache" / "search-documents"
+    documents = sorted(farm.rglob("*.html"))
+    assert len(documents) == 14  # every article's, once
+    edited = sharded.root / EDITED
+    edited.write_text(edited.read_text() + "\nThe harbourmaster counted nine barges.\n")
+    again = build_site(sharded.root, search=True)
+    edited_id = next(a["id"] for a in again.catalog()["articles"] if a["source_path"] in EDITED)
+    assert set(made) == {edited_id}
+
+    shard = next(
+        p
+        for p in farm.iterdir()
+        if any(f.read_text().count("nine barges") for f in p.rglob("*.html"))
+    )
+    neighbour = next(f for f in shard.rglob("*.html") if "nine barges" not in f.read_text())
+    neighbour.write_text(neighbour.read_text().replace("<h1>", "<h1>zanzibarite ", 1))
+    stray = shard / "stray" / "index.html"
+    stray.parent.mkdir()
+    stray.write_text("<html><body data-pagefind-body><h1>Not an article</h1></body></html>")
+    edited.write_text(edited.read_text() + "\nAnd a tenth.\n")
+    built = build_site(sharded.root, search=True)
+    copy = tmp_path / "fresh"
+    shutil.copytree(sharded.root, copy, ignore=shutil.ignore_patterns("public", ".*"))
+    fresh = build_site(copy, search=True)
+    assert differences(snapshot(built.out), snapshot(fresh.out)) == []
+    assert not stray.exists()

@@ -1,0 +1,60 @@
+"""The folders of rendered search documents Pagefind indexes the shards from, kept beside the
+search state in `.broadsheet-cache/search-documents/` between builds.
+
+Rendering a shard's 700 documents took 0.3-0.8 s of an edit that changed one of them. Kept, a
+shard's folder needs only the documents whose key changed: a document stays where its file is
+still the one written for its key (same size, mtime and inode), every other is rendered and
+written as a new file, and anything else in the folder is removed, so Pagefind reads exactly
+the shard's documents. The folders are safe to delete: the documents are rendered again.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from .output import walk, write_new_file
+from .search_shards import SearchPage
+
+FARM_FOLDER = "search-documents"
+
+Documents = dict[str, list[str | int]]
+"""Document path -> [key, size, mtime_ns, inode] of the file written for it."""
+
+
+def farm_name(number: int) -> str:
+    return f"shard-{number}"
+
+
+def fill_farm(
+    folder: Path,
+    pages: Sequence[SearchPage],
+    known: Documents,
+    render: Callable[[str], bytes],
+) -> Documents:
+    """Make `folder` hold exactly the documents of `pages`, rendering only those whose file is
+    not the one `known` says was written for their key. Returns the record for next time."""
+    wanted = {page.path: page.key for page in pages}
+    record: Documents = {}
+    folder.mkdir(parents=True, exist_ok=True)
+    for relative, entry in walk(folder):
+        if entry.is_dir(follow_symlinks=False):
+            continue
+        last = known.get(relative)
+        if last and last[0] == wanted.get(relative) and entry.is_file(follow_symlinks=False):
+            now = entry.stat(follow_symlinks=False)
+            if [now.st_size, now.st_mtime_ns, now.st_ino] == last[1:]:
+                record[relative] = last
+                continue
+        if relative not in wanted:  # an old document, or what a killed build left
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(entry.path)
+    for path, key in wanted.items():
+        if path not in record:
+            target = f"{os.fspath(folder)}/{path}"
+            write_new_file(target, render(path))
+            now = os.stat(target)
+            record[path] = [key, now.st_size, now.st_mtime_ns, now.st_ino]
+    return record
