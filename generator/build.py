@@ -201,7 +201,7 @@ def write_pages(
     unsure = [key for path, key in used if stats.get(path) is None]
     known = cache.get_many(unsure) if cache and unsure else {}
     if cache:
-        cache.touched.update(key for _, key in used)
+        cache.keep(key for _, key in used)
     fresh: list[tuple[str, str]] = []
     written = 0
     for page in pages:
@@ -278,7 +278,7 @@ def _render(
                 page_keys.update(used)
                 page_inputs.update(inputs)
                 if cache:
-                    cache.touched.update(key for _, key in used)
+                    cache.keep(key for _, key in used)
                 count += len(paths)
                 if part == "articles":
                     done += end - start

@@ -150,6 +150,13 @@ class Cache:
         else:
             log.warning("cache %s failed (%s); continuing without it", action, exc)
 
+    def keep(self, keys: Iterable[str]) -> None:
+        """Note keys this build uses without reading them (a page's digest, where its file
+        still has the stat the last build recorded): they are not stale."""
+        for key in keys:
+            self.touched.add(key)
+            self.present.add(key)
+
     def get_many(self, keys: Iterable[str]) -> dict[str, Any]:
         """The cached values of those keys that are present and sound."""
         found: dict[str, Any] = {}
