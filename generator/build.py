@@ -32,6 +32,7 @@ from .config import SiteConfig
 from .errors import ContentError, Problem
 from .model import Archive, Article
 from .output import (
+    FileStat,
     SiteWriter,
     Staged,
     check_output_dir,
@@ -139,12 +140,31 @@ def _worker_cache(folder: Path) -> Cache:
     return _WORKER_CACHE
 
 
-RenderResult = tuple[list[str], int, list[tuple[str, str]], list[tuple[str, str]]]
-"""(paths written, files written, (path, key) of each templated page, (path, inputs) of each
-article page)."""
+@dataclass(slots=True)
+class Written:
+    """What writing pages did, gathered from the workers: the manifest of the build is made of
+    it (no walk of the 17,000 files it wrote)."""
+
+    count: int = 0
+    """Pages written or linked."""
+    written: int = 0
+    """Of them, files whose bytes are new."""
+    keys: dict[str, str] = field(default_factory=dict)
+    """Path -> key of each templated page."""
+    inputs: dict[str, str] = field(default_factory=dict)
+    """Path -> digest of the inputs of each page that has one (see Page.inputs)."""
+    files: dict[str, FileStat] = field(default_factory=dict)
+    """Path -> stat of each page's file as written or linked."""
+
+    def add(self, other: Written) -> None:
+        self.count += other.count
+        self.written += other.written
+        self.keys.update(other.keys)
+        self.inputs.update(other.inputs)
+        self.files.update(other.files)
 
 
-def _render_task(task: tuple[str, int, int]) -> RenderResult:
+def _render_task(task: tuple[str, int, int]) -> Written:
     """Worker: write one part of the site, ("articles", start, end) or (a name in LIST_PARTS,
     0, 0). Each worker opens its own connection to the cache (SQLite connections do not survive
     fork)."""
@@ -156,8 +176,7 @@ def _render_task(task: tuple[str, int, int]) -> RenderResult:
         pages = article_pages(data, data.archive.articles[start:end])
     else:
         pages = list(list_pages(data, theme, part))
-    written, used = write_pages(pages, staging, output_dir, cache, last, staged)
-    return [p.path for p in pages], written, used, _inputs(pages)
+    return write_pages(pages, staging, output_dir, cache, last, staged)
 
 
 def _inputs(pages: list[Page]) -> list[tuple[str, str]]:
@@ -191,10 +210,9 @@ def write_pages(
     cache: Cache | None,
     last: manifest.Manifest | None,
     staged: Staged | None = None,
-) -> tuple[int, list[tuple[str, str]]]:
+) -> Written:
     """Write a batch of pages. A templated page whose key was seen before and whose file still
-    has the bytes it had then is linked, not rendered. Returns (files written, (path, key) of
-    each templated page)."""
+    has the bytes it had then is linked, not rendered."""
     used = [(p.path, p.data.key) for p in pages if isinstance(p.data, Rendered)]
     stats = {path: last.unchanged_stat(path, key) for path, key in used} if last else {}
     # A page the last build made from this key needs no lookup: its file's stat vouches for it.
@@ -203,21 +221,24 @@ def write_pages(
     if cache:
         cache.keep(key for _, key in used)
     fresh: list[tuple[str, str]] = []
-    written = 0
+    done = Written(len(pages), 0, dict(used), dict(_inputs(pages)))
     for page in pages:
         payload = page.data
         if isinstance(payload, Rendered):
             digest, stat = known.get(payload.key), stats.get(page.path)
-            if (digest or stat) and link_if_unchanged(
+            linked = (digest or stat) and link_if_unchanged(
                 staging, output_dir, page.path, digest, stat, staged
-            ):
+            )
+            if linked:
+                done.files[page.path] = linked
                 continue
             key, payload = payload.key, payload.make()
             fresh.append((key, hashlib.sha256(payload).hexdigest()))
-        written += write_file(staging, output_dir, page.path, payload)
+        new, done.files[page.path] = write_file(staging, output_dir, page.path, payload)
+        done.written += new
     if cache and fresh:
         cache.put_many(fresh)
-    return written, used
+    return done
 
 
 def _render(
@@ -229,18 +250,14 @@ def _render(
     last: manifest.Manifest | None,
     progress: Progress,
     forked: Callable[[], None] = lambda: None,
-) -> tuple[int, dict[str, str], dict[str, str]]:
+) -> Written:
     """Render and write every page. On `jobs` forked processes, the article pages in chunks and
     the other pages in a few parts (the parts first: they take longest); small sites stay in one
-    process. `forked()` is called once no more processes will be forked (a thread may start).
-    Returns the page count, the key of every templated page and the inputs of every article
-    page, by path."""
+    process. `forked()` is called once no more processes will be forked (a thread may start)."""
     global _RENDERING
     total = len(data.archive.articles)
     parallel = jobs > 1 and total >= 2 * RENDER_CHUNK and sys.platform != "win32"
-    count = 0
-    page_keys: dict[str, str] = {}
-    page_inputs: dict[str, str] = {}
+    result = Written()
     if not parallel:
         forked()
         articles = data.archive.articles
@@ -252,15 +269,11 @@ def _render(
         for batch in itertools.chain(batches, lists):
             for page in batch:
                 writer.claim(page.path)
-            written, used = write_pages(
-                batch, writer.staging, writer.output_dir, cache, last, writer.staged
-            )
-            page_keys.update(used)
-            page_inputs.update(_inputs(batch))
-            writer.add_counts(written, len(batch) - written)
-            count += len(batch)
-            progress("render", min(count, total), total)
-        return count, page_keys, page_inputs
+            done = write_pages(batch, writer.staging, writer.output_dir, cache, last, writer.staged)
+            writer.add_counts(done.written, done.count - done.written)
+            result.add(done)
+            progress("render", min(result.count, total), total)
+        return result
     data.all_facts()  # before the fork: the workers and the search thread share them
     folder = cache.folder if cache else None
     _RENDERING = (data, theme, writer.staging, writer.output_dir, writer.staged, folder, last)
@@ -269,23 +282,19 @@ def _render(
     try:
         with multiprocessing.get_context("fork").Pool(jobs) as pool:
             forked()  # the pool's processes are all started: it forks no more
-            done = 0
-            for (part, start, end), (paths, written, used, inputs) in zip(
-                tasks, pool.imap(_render_task, tasks), strict=True
-            ):
-                writer.claim_written(paths)
-                writer.add_counts(written, len(paths) - written)
-                page_keys.update(used)
-                page_inputs.update(inputs)
+            articles_done = 0
+            for (part, start, end), done in zip(tasks, pool.imap(_render_task, tasks), strict=True):
+                writer.claim_written(done.files)
+                writer.add_counts(done.written, done.count - done.written)
+                result.add(done)
                 if cache:
-                    cache.keep(key for _, key in used)
-                count += len(paths)
+                    cache.keep(done.keys.values())
                 if part == "articles":
-                    done += end - start
-                    progress("render", done, total)
+                    articles_done += end - start
+                    progress("render", articles_done, total)
     finally:
         _RENDERING = None
-    return count, page_keys, page_inputs
+    return result
 
 
 def _batches(pages: Iterator[Page], size: int) -> Iterator[list[Page]]:
@@ -443,7 +452,7 @@ def _build(
                     last.search_documents if last else None,
                     HeldBundle(writer.staged) if writer.staged else None,
                 )
-            report.pages, page_keys, page_inputs = _render(
+            rendering = _render(
                 data,
                 theme,
                 writer,
@@ -454,6 +463,7 @@ def _build(
                 background.start if background else lambda: None,
             )
             writer.remove_unclaimed()
+            report.pages = rendering.count
             report.site = data if keep_site else None
             del diffs, data
         if background:
@@ -462,10 +472,15 @@ def _build(
                 search = background.finish(functools.partial(_step, progress, "search"))
                 report.searchable, report.search_shards = search.pages, search.shards
                 report.search_reindexed = search.reindexed
+        files = rendering.files
+        if background:
+            files.update((f"{BUNDLE_FOLDER}/{path}", stat) for path, stat in search.files.items())
         with _timed(report, "write"):
             for folder in carry_over:
                 writer.carry_over(folder)
             stats = writer.commit()
+        for folder in carry_over:
+            files.update(manifest.snapshot(config.output_dir, folder))
     except BaseException:
         if background:
             background.abandon()
@@ -476,10 +491,9 @@ def _build(
         started = time.perf_counter()
         counts = {name: getattr(report, name) for name in _COUNTS}
         problems = [asdict(p) for p in report.problems]
-        files = manifest.snapshot(config.output_dir)
         documents = background.documents if background else {}
         record = manifest.Manifest(
-            inputs, files, counts, problems, page_keys, page_inputs, documents
+            inputs, files, counts, problems, rendering.keys, rendering.inputs, documents
         )
         manifest.save(cache_dir, record)
         report.timings["manifest"] = time.perf_counter() - started

@@ -16,7 +16,7 @@ from typing import Any
 
 from .cache import write_state
 from .errors import Problem
-from .output import walk
+from .output import file_stat, walk
 
 MANIFEST_FILE = "last-build.json"
 
@@ -73,13 +73,15 @@ def folder_digest(*folders: Path) -> str:
     return hasher.hexdigest()
 
 
-def snapshot(output_dir: Path) -> Snapshot:
-    """Every file under output_dir with its [size, mtime_ns, inode]."""
+def snapshot(output_dir: Path, folder: str = "") -> Snapshot:
+    """Every file under output_dir (or its `folder`) with its [size, mtime_ns, inode]."""
     files: Snapshot = {}
-    for relative, entry in walk(output_dir):
+    prefix = f"{folder}/" if folder else ""
+    if folder and not (output_dir / folder).is_dir():
+        return files
+    for relative, entry in walk(output_dir / folder if folder else output_dir):
         if not entry.is_dir(follow_symlinks=False):
-            stat = entry.stat(follow_symlinks=False)
-            files[relative] = [stat.st_size, stat.st_mtime_ns, stat.st_ino]
+            files[prefix + relative] = file_stat(entry.stat(follow_symlinks=False))
     return files
 
 

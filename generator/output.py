@@ -151,16 +151,27 @@ def check_relative(relative: str) -> None:
         raise OutputError(f"refusing to write {relative!r}: it would leave the output folder")
 
 
-def write_file(staging: Path, output_dir: Path, relative: str, data: bytes) -> bool:
+FileStat = list[int]
+"""[size, mtime_ns, inode] of a file: while a file has them, it holds the bytes it had."""
+
+
+def file_stat(stat: os.stat_result) -> FileStat:
+    return [stat.st_size, stat.st_mtime_ns, stat.st_ino]
+
+
+def write_file(
+    staging: Path, output_dir: Path, relative: str, data: bytes
+) -> tuple[bool, FileStat]:
     """Write one page into the staging folder; a page whose bytes equal the current site's is
-    hard-linked instead (same inode, same timestamp). True when new bytes were written."""
+    hard-linked instead (same inode, same timestamp). Returns whether new bytes were written,
+    and the file's stat."""
     target = safe_join(staging, relative)
     previous = safe_join(output_dir, relative)
     try:
         now = previous.stat()
         if now.st_size == len(data) and previous.read_bytes() == data:
             place_link(previous, now, target)
-            return False
+            return False, file_stat(now)
     except OSError:
         pass
     _clear(target)
@@ -168,7 +179,8 @@ def write_file(staging: Path, output_dir: Path, relative: str, data: bytes) -> b
         _make_parent(target)
     with open(target, "xb") as handle:  # a new file: never write through a link to the live site
         handle.write(data)
-    return True
+        handle.flush()
+        return True, file_stat(os.fstat(handle.fileno()))
 
 
 def link_if_unchanged(
@@ -178,11 +190,11 @@ def link_if_unchanged(
     digest: str | None,
     stat: list[int] | None = None,
     staged: Staged | None = None,
-) -> bool:
+) -> FileStat | None:
     """Hard-link the current site's file into the staging folder if it still holds the bytes
-    whose SHA-256 is `digest`. `stat` is [size, mtime_ns, inode] of the file when the last build
-    wrote those very bytes: if the file still has it, it is trusted without being read.
-    `staged` is what the staging folder held when the build began (see `Staged`)."""
+    whose SHA-256 is `digest`, and return its stat (else None). `stat` is the file's when the
+    last build wrote those very bytes: if the file still has it, it is trusted without being
+    read. `staged` is what the staging folder held when the build began (see `Staged`)."""
     check_relative(relative)
     previous = f"{os.fspath(output_dir)}/{relative}"
     try:
@@ -190,15 +202,15 @@ def link_if_unchanged(
         trusted = stat is not None and [now.st_size, now.st_mtime_ns, now.st_ino] == stat
         if not trusted:
             if digest is None:
-                return False
+                return None
             with open(previous, "rb") as handle:
                 if hashlib.sha256(handle.read()).hexdigest() != digest:
-                    return False
+                    return None
         if staged is None or not staged.holds(relative, now):
             place_link(previous, now, f"{os.fspath(staging)}/{relative}")
     except OSError:
-        return False
-    return True
+        return None
+    return file_stat(now)
 
 
 @dataclass(frozen=True, slots=True)
@@ -355,7 +367,7 @@ class SiteWriter:
                 f"two pages claim {relative!r}; this is a bug in Broadsheet or the theme"
             )
         self._seen.add(relative)
-        if write_file(self.staging, self.output_dir, relative, data):
+        if write_file(self.staging, self.output_dir, relative, data)[0]:
             self.written += 1
         else:
             self.unchanged += 1

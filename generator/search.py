@@ -39,13 +39,13 @@ import shutil
 import subprocess
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import search_state
 from .config import SearchSettings
 from .errors import SearchIndexError
-from .output import Staged, place_link, replace_file, write_new_file
+from .output import FileStat, Staged, file_stat, place_link, replace_file, write_new_file
 from .render.urls import SEARCH_BUNDLE
 from .search_canonical import canonicalise_bundle
 from .search_farm import FARM_FOLDER, Documents, farm_name, fill_farm
@@ -72,6 +72,8 @@ class SearchStats:
     """Pagefind bundles the index is split into."""
     reindexed: int
     """Shards Pagefind indexed in this run; the others were kept from the current site."""
+    files: dict[str, FileStat] = field(default_factory=dict)
+    """Each file of the bundle (relative to it) with its stat."""
 
 
 Render = Callable[[str], bytes]
@@ -165,7 +167,13 @@ class SearchPlan:
             _remove_other_farms(farms, names)
         state = SearchState(dict(sorted(records.items())), dict(sorted(documents.items())))
         search_state.save(self.state_dir, state)
-        return SearchStats(pages=self.pages, shards=len(self.shards), reindexed=len(todo))
+        files = {
+            _in(f, path): stat
+            for f, record in records.items()
+            for path, stat in record.files.items()
+        }
+        files.update((name, file_stat(os.stat(bundle / name))) for name in listed)
+        return SearchStats(self.pages, len(self.shards), len(todo), files)
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from generator import manifest
 from generator.cache import CACHE_DIR, Cache
 from tests.browser.harness import copy_demo
 from tests.helpers import (
@@ -410,6 +411,28 @@ def test_an_edit_makes_again_the_pages_of_its_own_story_only(
         _same_as_from_nothing(root, tmp_path / f"fresh-{number}")
     story_pages = (site.out / "stories").glob("*/index.html")
     assert any(f"{versioned['title']}, revised" in page.read_text() for page in story_pages)
+
+
+def test_the_record_of_the_output_is_the_output_as_left(tmp_path: Path) -> None:
+    """The build records each file it leaves (from what it wrote, not by walking the folder):
+    the record must be the folder exactly, or a build that changes nothing is not skipped, and
+    a page's file is not trusted when it could be."""
+    serve = importlib.import_module("generator.serve")
+    root = copy_demo(tmp_path / "demo", shard_size=4)
+    config = build_site(root, search=True).config  # from nothing
+    edited = root / "content" / "gazette" / "2025-03-18-barrier-debris-found.md"
+    edited.write_text(edited.read_text() + "\nOne more line.\n")
+    builds: list[Any] = [
+        lambda: build_site(root, search=True).report,  # an edit: one shard indexed again
+        lambda: serve.rebuild(config, search=True),  # pages only, the bundle carried over
+        lambda: build_site(root, search=False).report,  # the bundle goes
+    ]
+    for number, build in enumerate(builds):
+        build()
+        recorded = manifest.load(root / CACHE_DIR)
+        assert recorded is not None
+        assert recorded.files == manifest.snapshot(root / "public"), number
+        assert "render" not in build().timings, number  # the same again: skipped
 
 
 def _catalog(site: BuiltSite) -> dict[str, dict[str, Any]]:
