@@ -157,6 +157,27 @@ class Cache:
             self.touched.add(key)
             self.present.add(key)
 
+    def has_many(self, keys: Iterable[str]) -> set[str]:
+        """Which of the keys the database holds (their values are neither read nor checked:
+        a damaged one is found when it is read)."""
+        wanted = list(keys)
+        self.touched.update(wanted)
+        held: set[str] = set()
+        for chunk in _chunks(wanted, 500):
+            if self._db is None:
+                break
+            marks = ",".join("?" * len(chunk))
+            try:
+                rows = self._db.execute(
+                    f"SELECT key FROM entries WHERE key IN ({marks})", chunk
+                ).fetchall()
+            except sqlite3.DatabaseError as exc:
+                self._failed("read", exc)
+                rows = []
+            held.update(key for (key,) in rows)
+        self.present.update(held)
+        return held
+
     def get_many(self, keys: Iterable[str]) -> dict[str, Any]:
         """The cached values of those keys that are present and sound."""
         found: dict[str, Any] = {}

@@ -6,20 +6,22 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Protocol
 
 from ..config import SiteConfig
-from ..model import Archive, Article
+from ..model import Archive, Article, Story
 from .features import ArticleFeatures, compute_features_in_parallel
 from .related import RelatedIndex, related_index
-from .versions import group_stories
+from .versions import VersionMemo, find_stories
 
 Related = dict[str, tuple[str, ...]]
 
 
-class RelatedStore(Protocol):
-    """Where the last build's related-stories index is kept (see `related.RelatedIndex`)."""
+class MemoStore(Protocol):
+    """Where the last build's analysis memos are kept between builds, by name: "related" (a
+    `related.RelatedIndex`) and "versions" (a `versions.VersionMemo`). `load` gives None for
+    a memo missing, damaged or made by other code."""
 
-    def load(self) -> RelatedIndex | None: ...
+    def load(self, name: str) -> object | None: ...
 
-    def save(self, index: RelatedIndex) -> None: ...
+    def save(self, name: str, memo: object) -> None: ...
 
 
 def analyse(
@@ -28,7 +30,8 @@ def analyse(
     features: Mapping[str, ArticleFeatures] | None = None,
     jobs: int = 1,
     step: Callable[[str], None] | None = None,
-    store: RelatedStore | None = None,
+    store: MemoStore | None = None,
+    keys: Mapping[str, str] | None = None,
 ) -> Archive:
     """Drop drafts, order newest first, group versions into stories, find related stories.
 
@@ -36,33 +39,44 @@ def analyse(
     recomputing them; missing ones are computed once here and shared by versions and related.
     Features, grouping and related use `jobs` processes where the archive is large enough.
     `step(name)` is told as each of them begins ("features", "grouping", "related"), for a
-    progress line: on a large archive each takes seconds to minutes. `store` keeps the related
-    stories' index between builds: an edit of a few articles scores only the rows it can change.
+    progress line: on a large archive each takes seconds to minutes. `store` keeps memos of
+    grouping and related stories between builds, and `keys` names each article's text (its
+    features' cache key, by id): an edit of a few articles then reads, compares and scores only
+    what it can change (`features` may load lazily: it is not read whole).
     """
     began = step or _silent
     published = sorted((a for a in articles if not a.draft), key=lambda a: a.sort_key, reverse=True)
-    given = dict(features or {})
+    given: Mapping[str, ArticleFeatures] = features or {}
     if config.versions.enabled or config.related.enabled:
         missing = [a for a in published if a.id not in given]
         if missing:
             began("features")
-        size = config.versions.shingle_size
-        made = compute_features_in_parallel(missing, size, jobs)
-        given.update(zip((a.id for a in missing), made, strict=True))
+            size = config.versions.shingle_size
+            made = compute_features_in_parallel(missing, size, jobs)
+            given = {**given, **dict(zip((a.id for a in missing), made, strict=True))}
+    stories: list[Story] = []
     if config.versions.enabled:
         began("grouping")
-    stories = (
-        group_stories(published, config.versions, given, jobs) if config.versions.enabled else []
-    )
+        last = store.load("versions") if store and keys is not None else None
+        stories, memo = find_stories(
+            published,
+            config.versions,
+            given,
+            jobs,
+            keys,
+            last if isinstance(last, VersionMemo) else None,
+        )
+        if store and memo is not None:
+            store.save("versions", memo)
     story_of = {v.article_id: s.id for s in stories for v in s.versions}
-    if config.related.enabled:
-        began("related")
     related: Related = {}
     if config.related.enabled:
-        previous = store.load() if store else None
-        index = related_index(published, story_of, config.related, given, jobs, previous)
+        began("related")
+        found = store.load("related") if store else None
+        previous = found if isinstance(found, RelatedIndex) else None
+        index = related_index(published, story_of, config.related, given, jobs, previous, keys)
         if store and index is not None and index is not previous:
-            store.save(index)
+            store.save("related", index)
         related = index.related() if index else {}
     return Archive(
         articles=tuple(published),

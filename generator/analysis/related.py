@@ -105,6 +105,9 @@ class RelatedIndex:
     queries: sparse.csr_matrix
     chosen: _Rows
     """Each row's related articles (rows), best first: the answer."""
+    keys: tuple[str, ...] | None = None
+    """Each row's content key (its features' cache key), where the caller gave them: an
+    update then reads the features of the rows whose key changed only."""
 
     def related(self) -> dict[str, tuple[str, ...]]:
         """Article id -> related article ids, best first."""
@@ -139,35 +142,72 @@ def related_index(
     features: Mapping[str, ArticleFeatures] | None = None,
     jobs: int = 1,
     previous: RelatedIndex | None = None,
+    keys: Mapping[str, str] | None = None,
 ) -> RelatedIndex | None:
     """`find_related`'s answer with what it was found from (None for no articles). Given the
-    `previous` index, only the rows an edit can change are scored again where that is exact."""
+    `previous` index, only the rows an edit can change are scored again where that is exact.
+    Given each article's content key (`keys`, by id), only the features of articles whose key
+    changed are read (from a lazily loading mapping)."""
     ordered = sorted({a.id: a for a in articles}.values(), key=lambda a: a.id)
     if not ordered:
         return None
     ids = tuple(a.id for a in ordered)
     groups = tuple(story_of.get(i, i) for i in ids)
     given = features or {}
-    missing = [a for a in ordered if a.id not in given]
-    made = dict(zip((a.id for a in missing), compute_features(missing), strict=True))
-    documents = [given.get(a.id) or made[a.id] for a in ordered]
+    row_keys = tuple(keys[i] for i in ids) if keys is not None else None
+    same_rows = previous is not None and (previous.ids, previous.groups, previous.settings) == (
+        ids,
+        groups,
+        settings,
+    )
+    if previous is not None and same_rows and row_keys and previous.keys:
+        changed = [
+            r for r, (a, b) in enumerate(zip(previous.keys, row_keys, strict=True)) if a != b
+        ]
+        if not changed:
+            return previous
+        if len(changed) <= _UPDATE_SHARE * len(ids):
+            documents = _documents([ordered[r] for r in changed], given)
+            rows, fresh = np.array(changed, dtype=np.int64), _term_rows(documents)
+            fresh_counts = _Rows(
+                fresh.indptr, _concat([d.term_counts for d in documents], np.int32)
+            )
+            terms = previous.terms.with_rows(rows, fresh)
+            patched = _Rows(previous.terms.indptr, previous.counts).with_rows(rows, fresh_counts)
+            updated = _update(previous, ids, groups, terms, patched.values, settings)
+            if updated is not None:
+                return replace(updated, keys=row_keys)
+    documents = _documents(ordered, given)
+    terms = _term_rows(documents)
+    counts = _concat([d.term_counts for d in documents], np.int32)
     if previous is not None:
-        updated = _update(previous, ids, groups, documents, settings)
+        updated = _update(previous, ids, groups, terms, counts, settings)
         if updated is not None:
-            return updated
-    return _compute(ids, groups, documents, settings, jobs)
+            return replace(updated, keys=row_keys)
+    return replace(_compute(ids, groups, terms, counts, settings, jobs), keys=row_keys)
+
+
+def _documents(
+    articles: Sequence[Article], given: Mapping[str, ArticleFeatures]
+) -> list[ArticleFeatures]:
+    """The articles' features: given (read at once where the mapping loads lazily), or made."""
+    load = getattr(given, "load", None)
+    if load is not None:
+        load([a.id for a in articles if a.id in given])
+    missing = [a for a in articles if a.id not in given]
+    made = dict(zip((a.id for a in missing), compute_features(missing), strict=True))
+    return [made[a.id] if a.id in made else given[a.id] for a in articles]
 
 
 def _compute(
     ids: tuple[str, ...],
     groups: tuple[str, ...],
-    documents: Sequence[ArticleFeatures],
+    terms: _Rows,
+    counts: np.ndarray,
     settings: RelatedSettings,
     jobs: int,
 ) -> RelatedIndex:
     n = len(ids)
-    terms = _term_rows(documents)
-    counts = _concat([d.term_counts for d in documents], np.int32)
     vocabulary, df = np.unique(terms.values, return_counts=True)
     matrix = _weigh(terms, counts, vocabulary, df, n, settings.max_df)
     rep_of_group: dict[str, int] = {}
@@ -196,7 +236,8 @@ def _update(
     previous: RelatedIndex,
     ids: tuple[str, ...],
     groups: tuple[str, ...],
-    documents: Sequence[ArticleFeatures],
+    terms: _Rows,
+    counts: np.ndarray,
     settings: RelatedSettings,
 ) -> RelatedIndex | None:
     """The previous index brought up to date with the rows whose terms changed, or None where
@@ -209,8 +250,6 @@ def _update(
         return None
     if not len(previous.vocabulary):
         return None
-    terms = _term_rows(documents)
-    counts = _concat([d.term_counts for d in documents], np.int32)
     changed = _changed_rows(previous, terms, counts)
     if not len(changed):
         return previous

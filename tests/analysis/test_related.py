@@ -84,9 +84,15 @@ def _edited(article, words: list[str], rng: random.Random):
     return dataclasses.replace(article, paragraphs=paragraphs)
 
 
+def _content_keys(articles) -> dict[str, str]:
+    """Each article's text as its content key (as the build names it by its features' key)."""
+    return {a.id: repr((a.title, a.paragraphs)) for a in articles}
+
+
+@pytest.mark.parametrize("keyed", [False, True], ids=["by-terms", "by-content-key"])
 @pytest.mark.parametrize("seed", range(6))
 def test_an_updated_index_gives_what_a_computation_from_nothing_gives(
-    seed: int, monkeypatch: pytest.MonkeyPatch
+    seed: int, keyed: bool, monkeypatch: pytest.MonkeyPatch
 ):
     """The edit path scores only the rows an edit can reach; whichever rows those are, the
     answer must be the one computed from nothing, for edits of stand-alone articles, of a
@@ -99,7 +105,8 @@ def test_an_updated_index_gives_what_a_computation_from_nothing_gives(
     ]
     story_of = {f"a{i:02}": f"a{i - i % 3:02}" for i in range(0, 12)}
     settings = RelatedSettings(count=3, min_score=0.05)
-    index = related_module.related_index(articles, story_of, settings)
+    keys = _content_keys if keyed else (lambda _: None)
+    index = related_module.related_index(articles, story_of, settings, keys=keys(articles))
     words = (BRIDGE + " " + FOOTBALL + " zeppelin quasar " + str(seed)).split()
     computed: list[int] = []
     compute = related_module._compute
@@ -111,7 +118,9 @@ def test_an_updated_index_gives_what_a_computation_from_nothing_gives(
         for position in rng.sample(range(len(articles)), rng.choice([1, 1, 2, 3])):
             articles[position] = _edited(articles[position], words, rng)
         computed.clear()
-        new = related_module.related_index(articles, story_of, settings, previous=index)
+        new = related_module.related_index(
+            articles, story_of, settings, previous=index, keys=keys(articles)
+        )
         assert new is not None
         updated += not computed
         fresh = related_module.related_index(articles, story_of, settings)

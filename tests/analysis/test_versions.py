@@ -164,3 +164,40 @@ def test_grouping_on_two_processes_finds_the_same_stories(monkeypatch: pytest.Mo
     monkeypatch.setattr(versions, "_PARALLEL_PAIRS", 1)
     assert group_stories(articles, SETTINGS, jobs=2) == alone
     assert len(alone) == 12
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_grouping_from_the_last_memo_finds_what_grouping_from_nothing_finds(
+    seed: int, monkeypatch: pytest.MonkeyPatch
+):
+    """An edit samples and compares only its own texts, taking the rest from the last build's
+    memo: the stories must be the ones found from nothing, whatever the edits join or split."""
+    rng = random.Random(seed)
+    vocabulary = " ".join(PARAGRAPHS).split()
+    families = [[" ".join(rng.choices(vocabulary, k=40)) + "." for _ in range(6)] for _ in range(8)]
+    articles = [
+        make_article(f"f{f}-{v}", f"Family {f}", tuple(families[f][: 3 + v]), date=None)
+        for f in range(8)
+        for v in range(3)
+    ]
+
+    def keys() -> dict[str, str]:
+        return {a.id: repr((a.title, a.paragraphs)) for a in articles}
+
+    compare, compared = versions.compare, []
+    monkeypatch.setattr(versions, "compare", lambda *a: compared.append(1) or compare(*a))
+    stories, memo = versions.find_stories(articles, SETTINGS, keys=keys())
+    from_nothing = len(compared)
+    assert memo is not None and len(stories) == 8
+    for _ in range(6):
+        for position in rng.sample(range(len(articles)), rng.choice([1, 2])):
+            article = articles[position]
+            if rng.random() < 0.5:  # becomes a copy of another family
+                paragraphs = tuple(rng.choice(families)[: rng.randint(3, 6)])
+            else:
+                paragraphs = article.paragraphs[:-1] or article.paragraphs
+            articles[position] = dataclasses.replace(article, paragraphs=paragraphs)
+        compared.clear()
+        stories, memo = versions.find_stories(articles, SETTINGS, keys=keys(), previous=memo)
+        assert len(compared) < from_nothing  # the memo's verdicts stood for unchanged pairs
+        assert stories == group_stories(articles, SETTINGS)
