@@ -38,7 +38,8 @@ class Manifest:
     page_inputs: dict[str, str] = field(default_factory=dict)
     """Page -> the digest of what it is made of, where known (render.site.Page.inputs)."""
     search_documents: dict[str, list[str]] = field(default_factory=dict)
-    """Article page -> [inputs, key] of its search document (search_step.search_documents)."""
+    """Article page -> [inputs, key, sort name, sort value, ...] of its search document
+    (search_step.search_documents)."""
 
     def unchanged_stat(self, relative: str, key: str) -> list[int] | None:
         """The file's stat at the last build if it was made from this same key, else None."""

@@ -8,7 +8,7 @@ import threading
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
-from .render.site import SiteData, search_page, search_sorts
+from .render.site import SiteData, search_page
 from .render.urls import output_file
 from .search import HeldBundle, SearchPlan, SearchStats, plan_search
 from .search_shards import SearchPage
@@ -17,21 +17,22 @@ from .search_shards import SearchPage
 def search_documents(
     data: SiteData, known: Mapping[str, list[str]] | None = None
 ) -> tuple[list[SearchPage], dict[str, list[str]]]:
-    """Every published article's search document, keyed but not rendered, and [inputs, key]
-    of each by path. `known` is the last build's: a document whose inputs are the same keeps
-    its key without being keyed again (`SiteData.search_inputs`)."""
+    """Every published article's search document, keyed but not rendered, and [inputs, key,
+    sort name, sort value, ...] of each by path. `known` is the last build's: a document whose
+    inputs are the same keeps its key and sort values without being made again
+    (`SiteData.search_inputs`)."""
     pages: list[SearchPage] = []
     record: dict[str, list[str]] = {}
     for article in data.archive.articles:
         path = output_file(data.urls.by_id[article.id])
         inputs = data.search_inputs(article.id)
         last = known.get(path) if known else None
-        if last and len(last) == 2 and last[0] == inputs:
-            page = SearchPage(path, last[1], search_sorts(article))
+        if last and len(last) % 2 == 0 and last[0] == inputs:
+            page = SearchPage(path, last[1], tuple(zip(last[2::2], last[3::2], strict=True)))
         else:
             page = search_page(data, article)[0]
         pages.append(page)
-        record[path] = [inputs, page.key]
+        record[path] = [inputs, page.key, *(part for sort in page.sorts for part in sort)]
     return pages, record
 
 
