@@ -14,6 +14,9 @@ import contextlib
 import ctypes
 import ctypes.util
 import hashlib
+import multiprocessing
+import multiprocessing.connection
+import multiprocessing.process
 import os
 import shutil
 import subprocess
@@ -338,10 +341,53 @@ def _make_parent(target: Path) -> None:
         target.parent.mkdir(parents=True, exist_ok=True)
 
 
+class SpareListing:
+    """What the spare folder holds (`Staged.of`), listed by a forked process while the build
+    reads and analyses on the other core: the walk of 30,000 entries took 0.26 s of an edit.
+    Made after `recover`, so that the spare listed is the one the writer will reuse."""
+
+    def __init__(self, output_dir: Path) -> None:
+        recover(output_dir)
+        self.spare = spare_folder(output_dir)
+        self._process: multiprocessing.process.BaseProcess | None = None
+        if sys.platform == "win32" or not self.spare.is_dir() or self.spare.is_symlink():
+            return
+        context = multiprocessing.get_context("fork")
+        self._reader, sender = context.Pipe(duplex=False)
+        self._process = context.Process(
+            target=_send_listing, args=(self.spare, sender), daemon=True
+        )
+        self._process.start()
+        sender.close()
+
+    def result(self) -> Staged | None:
+        """The listing (None if it could not be made: the writer then lists the folder)."""
+        if self._process is None:
+            return None
+        try:
+            staged = self._reader.recv()
+        except (EOFError, OSError):
+            staged = None
+        self.close()
+        return staged if isinstance(staged, Staged) else None
+
+    def close(self) -> None:
+        if self._process is not None:
+            self._reader.close()
+            self._process.terminate()
+            self._process.join()
+            self._process = None
+
+
+def _send_listing(root: Path, sender: multiprocessing.connection.Connection) -> None:
+    with contextlib.suppress(OSError):
+        sender.send(Staged.of(root))
+
+
 class SiteWriter:
     """Writes pages into the staging folder, reusing unchanged files of the current site."""
 
-    def __init__(self, output_dir: Path) -> None:
+    def __init__(self, output_dir: Path, listing: SpareListing | None = None) -> None:
         self.output_dir = output_dir
         self.staging = staging_folder(output_dir)
         recover(output_dir)
@@ -349,8 +395,11 @@ class SiteWriter:
         self.staged: Staged | None = None
         """What the reused spare held; None when the staging folder began empty."""
         if spare.is_dir() and not spare.is_symlink():
+            listed = listing.result() if listing else None
             spare.rename(self.staging)
-            self.staged = Staged.of(self.staging)
+            self.staged = listed or Staged.of(self.staging)
+        elif listing:
+            listing.close()
         else:
             if spare.is_symlink() or spare.is_file():
                 spare.unlink()
