@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import logging
+import os
 import sys
 import time
 import traceback
@@ -16,6 +17,17 @@ from . import __version__
 from .build import BuildReport, Progress, build
 from .config import ConfigWarning, SiteConfig, load_config
 from .errors import BroadsheetError, ConfigError, ContentError
+
+
+def run() -> None:
+    """The `broadsheet` command: `main`, then exit at once. A build leaves a large heap (400 MB
+    at 11,000 articles) that the interpreter would take 0.2 s to tear down; every file is
+    written and closed by then, and the output streams are flushed here."""
+    code = main()
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
 
 
 def main(argv: list[str] | None = None) -> int:

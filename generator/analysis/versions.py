@@ -71,6 +71,22 @@ class VersionMemo:
     samples: dict[str, np.ndarray]
     verdicts: dict[tuple[str, str], Match | None]
 
+    def __getstate__(self) -> tuple[object, ...]:
+        """The samples as one array (pickling 11,000 small arrays took 0.05 s each way)."""
+        keys = list(self.samples)
+        lengths = np.fromiter((len(self.samples[k]) for k in keys), np.int64, len(keys))
+        joined = np.concatenate([self.samples[k] for k in keys]) if keys else _NONE
+        return self.settings, keys, lengths, joined, self.verdicts
+
+    def __setstate__(self, state: tuple[object, ...]) -> None:
+        settings, keys, lengths, joined, verdicts = state
+        assert isinstance(keys, list) and isinstance(lengths, np.ndarray)
+        assert isinstance(joined, np.ndarray)
+        arrays = np.split(joined, np.cumsum(lengths)[:-1]) if keys else []
+        object.__setattr__(self, "settings", settings)
+        object.__setattr__(self, "samples", dict(zip(keys, arrays, strict=True)))
+        object.__setattr__(self, "verdicts", verdicts)
+
 
 def group_stories(
     articles: Sequence[Article],
