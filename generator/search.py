@@ -48,7 +48,7 @@ from .errors import SearchIndexError
 from .output import FileStat, Staged, file_stat, place_link, replace_file, write_new_file
 from .render.urls import SEARCH_BUNDLE
 from .search_canonical import canonicalise_bundle
-from .search_farm import FARM_FOLDER, Documents, farm_name, fill_farm
+from .search_farm import FARM_FOLDER, farm_name, fill_farm, remove_other_farms
 from .search_shards import SearchPage, Shard, page_url, plan_shards, shard_count
 from .search_state import BundleRecord, SearchState
 
@@ -151,22 +151,17 @@ class SearchPlan:
             else:
                 todo.append((shard, folder))
         farms = self.state_dir / FARM_FOLDER if self.state_dir else None
-        names = {farm_name(shard.number) for shard in self.shards}
-        documents = {n: d for n, d in self.state.documents.items() if n in names}
-        index = functools.partial(_index_shard, render, bundle, self.language, farms, documents)
+        index = functools.partial(_index_shard, render, bundle, self.language, farms)
         with ThreadPoolExecutor(PAGEFIND_AT_ONCE) as pool:
-            for (shard, folder), (record, kept) in zip(todo, pool.map(index, todo), strict=True):
+            for (_, folder), record in zip(todo, pool.map(index, todo), strict=True):
                 records[folder] = record
-                if kept is not None:
-                    documents[farm_name(shard.number)] = kept
         listed = _write_shard_list(bundle, self.shards, self.folders, records)
         if held:
             claimed = {_in(folder, f) for folder, record in records.items() for f in record.files}
             held.remove_unclaimed(bundle, claimed | set(listed))
         if farms:
-            _remove_other_farms(farms, names)
-        state = SearchState(dict(sorted(records.items())), dict(sorted(documents.items())))
-        search_state.save(self.state_dir, state)
+            remove_other_farms(farms, {farm_name(shard.number) for shard in self.shards})
+        search_state.save(self.state_dir, SearchState(dict(sorted(records.items()))))
         files = {
             _in(f, path): stat
             for f, record in records.items()
@@ -305,33 +300,23 @@ def _reuse(
     return BundleRecord(shard.key, dict(record.files), record.pages)
 
 
-def _remove_other_farms(farms: Path, names: set[str]) -> None:
-    """Drop the folders of documents of shards there no longer are."""
-    with contextlib.suppress(OSError):
-        for entry in os.scandir(farms):
-            if entry.name not in names:
-                shutil.rmtree(entry.path, ignore_errors=True)
-
-
 def _index_shard(
     render: Render,
     bundle: Path,
     language: str,
     farms: Path | None,
-    documents: dict[str, Documents],
     job: tuple[Shard, str],
-) -> tuple[BundleRecord, Documents | None]:
+) -> BundleRecord:
     """Render one shard's documents (into its kept folder under `farms`, where only changed
     ones are written; else into a work folder), index them with the Pagefind CLI and put the
-    canonical bundle in place. Returns the bundle's record and the kept folder's."""
+    canonical bundle in place."""
     shard, folder = job
     work = bundle / f".shard-{shard.number}.work"
     out = work / "out"
-    name = farm_name(shard.number)
-    farm = farms / name if farms else work / "site"
+    farm = farms / farm_name(shard.number) if farms else work / "site"
     shutil.rmtree(work, ignore_errors=True)  # what a killed build left in a reused staging folder
     try:
-        kept = fill_farm(farm, shard.pages, documents.get(name, {}), render)
+        fill_farm(farm, shard.pages, render)
         executable, _ = _pagefind()
         language_code = _force_language(language)
         command = [executable, "--site", str(farm), "--output-path", str(out)]
@@ -355,7 +340,7 @@ def _index_shard(
         raise SearchIndexError(f"Could not write the search bundle: {exc}") from exc
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    return BundleRecord(shard.key, _stats(target, files), pages), kept if farms else None
+    return BundleRecord(shard.key, _stats(target, files), pages)
 
 
 def _files(folder: Path) -> list[str]:

@@ -5,13 +5,17 @@ Rendering a shard's 700 documents took 0.3-0.8 s of an edit that changed one of 
 shard's folder needs only the documents whose key changed: a document stays where its file is
 still the one written for its key (same size, mtime and inode), every other is rendered and
 written as a new file, and anything else in the folder is removed, so Pagefind reads exactly
-the shard's documents. The folders are safe to delete: the documents are rendered again.
+the shard's documents. Each folder's record of what it holds sits beside it (shard-N.json),
+read only when the shard is indexed again. The folders are safe to delete: the documents are
+rendered again.
 """
 
 from __future__ import annotations
 
 import contextlib
+import json
 import os
+import shutil
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -28,14 +32,10 @@ def farm_name(number: int) -> str:
     return f"shard-{number}"
 
 
-def fill_farm(
-    folder: Path,
-    pages: Sequence[SearchPage],
-    known: Documents,
-    render: Callable[[str], bytes],
-) -> Documents:
+def fill_farm(folder: Path, pages: Sequence[SearchPage], render: Callable[[str], bytes]) -> None:
     """Make `folder` hold exactly the documents of `pages`, rendering only those whose file is
-    not the one `known` says was written for their key. Returns the record for next time."""
+    not the one its record says was written for their key; then record it."""
+    known = _load_record(_record_of(folder))
     wanted = {page.path: page.key for page in pages}
     record: Documents = {}
     folder.mkdir(parents=True, exist_ok=True)
@@ -57,4 +57,27 @@ def fill_farm(
             write_new_file(target, render(path))
             now = os.stat(target)
             record[path] = [key, now.st_size, now.st_mtime_ns, now.st_ino]
-    return record
+    write_new_file(os.fspath(_record_of(folder)), json.dumps(record).encode("utf-8"))
+
+
+def remove_other_farms(farms: Path, names: set[str]) -> None:
+    """Drop the folders of documents (and their records) of shards there no longer are."""
+    with contextlib.suppress(OSError):
+        for entry in os.scandir(farms):
+            if entry.name.split(".")[0] not in names:
+                if entry.is_dir(follow_symlinks=False):
+                    shutil.rmtree(entry.path, ignore_errors=True)
+                else:
+                    os.unlink(entry.path)
+
+
+def _record_of(folder: Path) -> Path:
+    return folder.with_name(f"{folder.name}.json")
+
+
+def _load_record(path: Path) -> Documents:
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return raw if isinstance(raw, dict) else {}

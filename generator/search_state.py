@@ -11,10 +11,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .cache import write_state
-from .search_farm import Documents
 
 STATE_FILE = "search-shards.json"
-_VERSION = 3
+_VERSION = 4
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,8 +33,6 @@ class BundleRecord:
 class SearchState:
     bundles: dict[str, BundleRecord] = field(default_factory=dict)
     """Shard bundles by folder, relative to the search bundle ("" for the main bundle)."""
-    documents: dict[str, Documents] = field(default_factory=dict)
-    """The documents of each kept folder of search documents, by its name (see search_farm)."""
 
 
 def load(cache_dir: Path | None) -> SearchState:
@@ -49,10 +46,9 @@ def load(cache_dir: Path | None) -> SearchState:
             folder: BundleRecord(record["key"], record["files"], _pairs(record["pages"]))
             for folder, record in raw["bundles"].items()
         }
-        documents = {str(name): dict(files) for name, files in raw["documents"].items()}
-    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+    except (OSError, ValueError, KeyError, TypeError):
         return SearchState()
-    return SearchState(bundles, documents)
+    return SearchState(bundles)
 
 
 def _pairs(rows: list[list[str]]) -> list[tuple[str, str]]:
@@ -69,7 +65,6 @@ def save(cache_dir: Path | None, state: SearchState) -> None:
             folder: {"key": r.key, "files": r.files, "pages": [list(p) for p in r.pages]}
             for folder, r in state.bundles.items()
         },
-        "documents": state.documents,
     }
     text = json.dumps(raw, separators=(",", ":"))
     with contextlib.suppress(OSError):
