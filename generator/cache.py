@@ -162,19 +162,7 @@ class Cache:
         a damaged one is found when it is read)."""
         wanted = list(keys)
         self.touched.update(wanted)
-        held: set[str] = set()
-        for chunk in _chunks(wanted, 500):
-            if self._db is None:
-                break
-            marks = ",".join("?" * len(chunk))
-            try:
-                rows = self._db.execute(
-                    f"SELECT key FROM entries WHERE key IN ({marks})", chunk
-                ).fetchall()
-            except sqlite3.DatabaseError as exc:
-                self._failed("read", exc)
-                rows = []
-            held.update(key for (key,) in rows)
+        held = {key for (key,) in self._select("key", wanted)}
         self.present.update(held)
         return held
 
@@ -183,28 +171,32 @@ class Cache:
         found: dict[str, Any] = {}
         wanted = list(keys)
         self.touched.update(wanted)
-        for chunk in _chunks(wanted, 500):
-            if self._db is None:
-                break
-            marks = ",".join("?" * len(chunk))
+        for key, checksum, value in self._select("key, checksum, value", wanted):
+            if checksum_of(value) != checksum:
+                continue
             try:
-                rows = self._db.execute(
-                    f"SELECT key, checksum, value FROM entries WHERE key IN ({marks})", chunk
-                ).fetchall()
-            except sqlite3.DatabaseError as exc:
-                self._failed("read", exc)
-                rows = []
-            for key, checksum, value in rows:
-                if checksum_of(value) != checksum:
-                    continue
-                try:
-                    found[key] = pickle.loads(value)
-                except Exception:  # a damaged value is a miss, whatever pickle says
-                    continue
+                found[key] = pickle.loads(value)
+            except Exception:  # a damaged value is a miss, whatever pickle says
+                continue
         self.present.update(found)
         self.hits += len(found)
         self.misses += len(wanted) - len(found)
         return found
+
+    def _select(self, columns: str, keys: list[str]) -> Iterator[tuple[Any, ...]]:
+        """The rows of these keys, 500 keys a query (a query that fails yields no rows)."""
+        for chunk in _chunks(keys, 500):
+            if self._db is None:
+                return
+            marks = ",".join("?" * len(chunk))
+            try:
+                rows = self._db.execute(
+                    f"SELECT {columns} FROM entries WHERE key IN ({marks})", chunk
+                ).fetchall()
+            except sqlite3.DatabaseError as exc:
+                self._failed("read", exc)
+                rows = []
+            yield from rows
 
     def put_many(self, items: Iterable[tuple[str, Any]]) -> None:
         if self._db is None:
