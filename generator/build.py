@@ -437,6 +437,9 @@ def _build(
             )
 
         writer = SiteWriter(config.output_dir, listing)
+        carried = [f for f in carry_over if not (searching and f == BUNDLE_FOLDER)]
+        for folder in carried:
+            writer.reserve(folder)  # brought up to date in place, not deleted and linked anew
         background: BackgroundSearch | None = None
         try:
             with _timed(report, "render"):
@@ -482,11 +485,9 @@ def _build(
                     (f"{BUNDLE_FOLDER}/{path}", stat) for path, stat in search.files.items()
                 )
             with _timed(report, "write"):
-                for folder in carry_over:
-                    writer.carry_over(folder)
+                for folder in carried:
+                    files.update(writer.carry_over(folder))
                 stats = writer.commit()
-            for folder in carry_over:
-                files.update(manifest.snapshot(config.output_dir, folder))
         except BaseException:
             if background:
                 background.abandon()

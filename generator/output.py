@@ -477,13 +477,37 @@ class SiteWriter:
         self.written += written
         self.unchanged += unchanged
 
-    def carry_over(self, folder: str) -> None:
+    def carry_over(self, folder: str) -> dict[str, FileStat]:
         """Keep a folder of the current site that this build does not make (serve keeps the old
-        search bundle until the new one is ready). Files are hard-linked, not copied."""
+        search bundle until the new one is ready), as hard links to its files: where a reused
+        staging folder holds the very files already (a folder `reserve`d before the pages were
+        written), they stay, and what it holds besides is removed. Returns each file's stat."""
         source = safe_join(self.output_dir, folder)
-        if not source.is_dir() or safe_join(self.staging, folder).exists():
-            return
-        shutil.copytree(source, safe_join(self.staging, folder), copy_function=os.link)
+        target = safe_join(self.staging, folder)
+        kept: dict[str, FileStat] = {}
+        if source.is_dir() and not source.is_symlink():
+            root = os.fspath(self.staging)
+            for relative, entry in walk(source):
+                path = f"{folder}/{relative}"
+                if entry.is_dir(follow_symlinks=False):
+                    os.makedirs(f"{root}/{path}", exist_ok=True)
+                    continue
+                now = entry.stat(follow_symlinks=False)
+                if self.staged is None or not self.staged.holds(path, now):
+                    place_link(entry.path, now, f"{root}/{path}")
+                kept[path] = file_stat(now)
+        elif target.exists():
+            _clear(target)
+        if self.staged is not None and folder in self._reserved:
+            inside = folder + "/"
+            for path in self.staged.files:
+                if path.startswith(inside) and path not in kept:
+                    _remove_file(f"{os.fspath(self.staging)}/{path}")
+            for path in reversed(self.staged.folders):
+                if path.startswith(inside):
+                    with contextlib.suppress(OSError):  # not empty: still used
+                        os.rmdir(f"{os.fspath(self.staging)}/{path}")
+        return kept
 
     def commit(self) -> WriteStats:
         """Swap the finished site in: atomically where the OS allows, else by two quick renames."""
