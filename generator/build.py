@@ -399,120 +399,113 @@ def _build(
     if not built:
         manifest.forget(cache_dir)
         listing = SpareListing(config.output_dir)  # listed on the other core meanwhile
+    with _timed(report, "read"):
+        articles, read_problems = sources.read(found, config, progress, jobs=jobs, cache=cache)
+    article_keys = sources.article_keys(found, articles)
+    del found
+    # The articles live until the build ends: out of the cycle collector's sight, the
+    # collections between stages scan only what the stages made (0.07 s less each).
+    gc.freeze()
+    if cache:
+        report.cache_hits, report.cache_misses = cache.hits, cache.misses
+    report.problems.extend(read_problems)
+    report.drafts = sum(1 for a in articles if a.draft)
+    with _timed(report, "analyse"):
+        progress("analyse: features", 0, 0)
+        features = cached_features(articles, config, cache, jobs, article_keys)
+        step = functools.partial(_step, progress, "analyse")
+        store = _MemoStore(cache.folder) if cache else None
+        keys = features.keys if isinstance(features, CachedFeatures) else None
+        archive = analyse(articles, config, features, jobs, step, store, keys)
+        del features
+        release_memory()  # features and fingerprints: workers fork from a smaller process
+        urls, url_problems = assign_urls(archive.articles, config)
+        taxonomies = cached_taxonomies(archive.articles, config, cache)
+    if built:  # only the site's data was wanted
+        assert last is not None
+        report.problems.clear()  # the last build's, all of them, follow
+        report = _unchanged(report, last, strict)
+        diffs = cached_diffs(archive, cache, article_keys)
+        report.site = prepare(
+            archive, config, theme, urls, CODE + look, diffs, taxonomies, article_keys
+        )
+        return report
+    after_read = [*url_problems, *taxonomies.problems]
+    report.problems.extend(after_read)
+    report.articles = len(archive.articles)
+    report.stories = len(archive.stories)
+    if strict and report.problems:
+        raise ContentError(
+            f"--strict: {len(report.problems)} problem(s) in the content", report.problems
+        )
+
+    writer = SiteWriter(config.output_dir, listing)
+    carried = [f for f in carry_over if not (searching and f == BUNDLE_FOLDER)]
+    for folder in carried:
+        writer.reserve(folder)  # brought up to date in place, not deleted and linked anew
+    background: BackgroundSearch | None = None
     try:
-        with _timed(report, "read"):
-            articles, read_problems = sources.read(found, config, progress, jobs=jobs, cache=cache)
-        article_keys = sources.article_keys(found, articles)
-        del found
-        # The articles live until the build ends: out of the cycle collector's sight, the
-        # collections between stages scan only what the stages made (0.07 s less each).
-        gc.freeze()
-        if cache:
-            report.cache_hits, report.cache_misses = cache.hits, cache.misses
-        report.problems.extend(read_problems)
-        report.drafts = sum(1 for a in articles if a.draft)
-        with _timed(report, "analyse"):
-            progress("analyse: features", 0, 0)
-            features = cached_features(articles, config, cache, jobs, article_keys)
-            step = functools.partial(_step, progress, "analyse")
-            store = _MemoStore(cache.folder) if cache else None
-            keys = features.keys if isinstance(features, CachedFeatures) else None
-            archive = analyse(articles, config, features, jobs, step, store, keys)
-            del features
-            release_memory()  # features and fingerprints: workers fork from a smaller process
-            urls, url_problems = assign_urls(archive.articles, config)
-            taxonomies = cached_taxonomies(archive.articles, config, cache)
-        if built:  # only the site's data was wanted
-            assert last is not None
-            report.problems.clear()  # the last build's, all of them, follow
-            report = _unchanged(report, last, strict)
+        with _timed(report, "render"):
             diffs = cached_diffs(archive, cache, article_keys)
-            report.site = prepare(
+            data = prepare(
                 archive, config, theme, urls, CODE + look, diffs, taxonomies, article_keys
             )
-            return report
-        after_read = [*url_problems, *taxonomies.problems]
-        report.problems.extend(after_read)
-        report.articles = len(archive.articles)
-        report.stories = len(archive.stories)
-        if strict and report.problems:
-            raise ContentError(
-                f"--strict: {len(report.problems)} problem(s) in the content", report.problems
-            )
-
-        writer = SiteWriter(config.output_dir, listing)
-        carried = [f for f in carry_over if not (searching and f == BUNDLE_FOLDER)]
-        for folder in carried:
-            writer.reserve(folder)  # brought up to date in place, not deleted and linked anew
-        background: BackgroundSearch | None = None
-        try:
-            with _timed(report, "render"):
-                diffs = cached_diffs(archive, cache, article_keys)
-                data = prepare(
-                    archive, config, theme, urls, CODE + look, diffs, taxonomies, article_keys
-                )
-                if last:
-                    data = dataclasses.replace(data, recorded=last.key_for_inputs)
-                if searching:
-                    writer.reserve(BUNDLE_FOLDER)
-                    background = BackgroundSearch(
-                        data,
-                        writer.staging / BUNDLE_FOLDER,
-                        config.output_dir / BUNDLE_FOLDER,
-                        cache_dir if cache else None,
-                        last.search_documents if last else None,
-                        HeldBundle(writer.staged) if writer.staged else None,
-                    )
-                rendering = _render(
+            if last:
+                data = dataclasses.replace(data, recorded=last.key_for_inputs)
+            if searching:
+                writer.reserve(BUNDLE_FOLDER)
+                background = BackgroundSearch(
                     data,
-                    theme,
-                    writer,
-                    jobs,
-                    cache,
-                    last,
-                    progress,
-                    background.start if background else lambda: None,
+                    writer.staging / BUNDLE_FOLDER,
+                    config.output_dir / BUNDLE_FOLDER,
+                    cache_dir if cache else None,
+                    last.search_documents if last else None,
+                    HeldBundle(writer.staged) if writer.staged else None,
                 )
-                writer.remove_unclaimed()
-                report.pages = rendering.count
-                report.site = data if keep_site else None
-                del diffs, data
-            if background:
-                release_memory()  # Pagefind runs beside this process
-                with _timed(report, "search"):
-                    search = background.finish(functools.partial(_step, progress, "search"))
-                    report.searchable, report.search_shards = search.pages, search.shards
-                    report.search_reindexed = search.reindexed
-            files = rendering.files
-            if background:
-                files.update(
-                    (f"{BUNDLE_FOLDER}/{path}", stat) for path, stat in search.files.items()
-                )
-            with _timed(report, "write"):
-                for folder in carried:
-                    files.update(writer.carry_over(folder))
-                stats = writer.commit()
-        except BaseException:
-            if background:
-                background.abandon()
-            writer.abandon()
-            raise
-        report.written, report.unchanged = stats.written, stats.unchanged
-        if cache:
-            started = time.perf_counter()
-            counts = {name: getattr(report, name) for name in _COUNTS}
-            problems = [asdict(p) for p in report.problems]
-            documents = background.documents if background else {}
-            record = manifest.Manifest(
-                inputs, files, counts, problems, rendering.keys, rendering.inputs, documents
+            rendering = _render(
+                data,
+                theme,
+                writer,
+                jobs,
+                cache,
+                last,
+                progress,
+                background.start if background else lambda: None,
             )
-            manifest.save(cache_dir, record)
-            report.timings["manifest"] = time.perf_counter() - started
-        return report
-
-    finally:
-        if listing:
-            listing.close()  # unused if the build stopped before writing
+            writer.remove_unclaimed()
+            report.pages = rendering.count
+            report.site = data if keep_site else None
+            del diffs, data
+        if background:
+            release_memory()  # Pagefind runs beside this process
+            with _timed(report, "search"):
+                search = background.finish(functools.partial(_step, progress, "search"))
+                report.searchable, report.search_shards = search.pages, search.shards
+                report.search_reindexed = search.reindexed
+        files = rendering.files
+        if background:
+            files.update((f"{BUNDLE_FOLDER}/{path}", stat) for path, stat in search.files.items())
+        with _timed(report, "write"):
+            for folder in carried:
+                files.update(writer.carry_over(folder))
+            stats = writer.commit()
+    except BaseException:
+        if background:
+            background.abandon()
+        writer.abandon()
+        raise
+    report.written, report.unchanged = stats.written, stats.unchanged
+    if cache:
+        started = time.perf_counter()
+        counts = {name: getattr(report, name) for name in _COUNTS}
+        problems = [asdict(p) for p in report.problems]
+        documents = background.documents if background else {}
+        record = manifest.Manifest(
+            inputs, files, counts, problems, rendering.keys, rendering.inputs, documents
+        )
+        manifest.save(cache_dir, record)
+        report.timings["manifest"] = time.perf_counter() - started
+    return report
 
 
 def cached_features(

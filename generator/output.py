@@ -22,6 +22,7 @@ import shutil
 import subprocess
 import sys
 import time
+import weakref
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -359,6 +360,8 @@ class SpareListing:
         )
         self._process.start()
         sender.close()
+        # a build that stops before writing (a content error) never reads it: stop it then
+        self._stop = weakref.finalize(self, _stop_listing, self._process, self._reader)
 
     def result(self) -> Staged | None:
         """The listing (None if it could not be made: the writer then lists the folder)."""
@@ -373,10 +376,16 @@ class SpareListing:
 
     def close(self) -> None:
         if self._process is not None:
-            self._reader.close()
-            self._process.terminate()
-            self._process.join()
+            self._stop()
             self._process = None
+
+
+def _stop_listing(
+    process: multiprocessing.process.BaseProcess, reader: multiprocessing.connection.Connection
+) -> None:
+    reader.close()
+    process.terminate()
+    process.join()
 
 
 def _send_listing(root: Path, sender: multiprocessing.connection.Connection) -> None:
