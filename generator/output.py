@@ -47,8 +47,8 @@ def staging_folder(output_dir: Path) -> Path:
 
 
 def search_folder(output_dir: Path) -> Path:
-    """Where the search bundle is built beside the pages; moved into the staging folder once
-    both are done."""
+    """Where builds before the bundle was built in the staging folder made it: a build of
+    theirs killed midway may have left it, and `recover` deletes it."""
     return output_dir.with_name(f".{output_dir.name}.search")
 
 

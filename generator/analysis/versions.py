@@ -338,12 +338,6 @@ def _enough_shared(
     return (shared >= settings.min_shared_shingles) & (containment >= threshold * 2 / 3)
 
 
-def candidate_pairs(prints: Fingerprints, settings: VersionSettings) -> np.ndarray:
-    """`candidate_pairs_of` the articles' samples."""
-    samples = prints.samples(settings.sample_every)
-    return candidate_pairs_of(*_sample_columns(samples), len(prints), settings)
-
-
 def candidate_pairs_of(
     owner: np.ndarray,
     column: np.ndarray,
