@@ -104,10 +104,8 @@ class SiteData:
         the last build recorded, the page's key is too (an edit of one text leaves 11,000 other
         pages alone without keying each of them again)."""
         story = self.story_by_id.get(self.archive.story_of.get(article_id, ""))
-        parts = [self._site_facts(), self._facts(article_id)]
-        parts += [self._facts(v.article_id) for v in story.versions] if story else []
-        parts += [self._facts(i) for i in self.archive.related.get(article_id, ())]
-        return hashlib.blake2b(b"".join(parts), digest_size=20).hexdigest()
+        versions = story.article_ids if story else ()
+        return self.facts_key([article_id, *versions, *self.archive.related.get(article_id, ())])
 
     def search_inputs(self, article_id: str) -> str:
         """Like `article_inputs`, for the article's search document: the site and its facts."""
