@@ -23,7 +23,7 @@ import subprocess
 import sys
 import time
 import weakref
-from collections.abc import Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -231,6 +231,18 @@ class Staged:
 
     def holds(self, relative: str, current: os.stat_result) -> bool:
         return current.st_dev == self.device and self.files.get(relative) == current.st_ino
+
+    def remove_unclaimed(self, root: Path, folder: str, claimed: Collection[str]) -> None:
+        """Remove from `root` (the folder this lists) the files it held under `folder` that are
+        not `claimed` (paths relative to root), and the folders there left empty."""
+        base, inside = os.fspath(root), folder + "/"
+        for path in self.files:
+            if path.startswith(inside) and path not in claimed:
+                _remove_file(f"{base}/{path}")
+        for path in reversed(self.folders):  # children before their parents
+            if path.startswith(inside):
+                with contextlib.suppress(OSError):  # not empty: still used
+                    os.rmdir(f"{base}/{path}")
 
     @classmethod
     def of(cls, root: Path) -> Staged:
@@ -508,14 +520,7 @@ class SiteWriter:
         elif target.exists():
             _clear(target)
         if self.staged is not None and folder in self._reserved:
-            inside = folder + "/"
-            for path in self.staged.files:
-                if path.startswith(inside) and path not in kept:
-                    _remove_file(f"{os.fspath(self.staging)}/{path}")
-            for path in reversed(self.staged.folders):
-                if path.startswith(inside):
-                    with contextlib.suppress(OSError):  # not empty: still used
-                        os.rmdir(f"{os.fspath(self.staging)}/{path}")
+            self.staged.remove_unclaimed(self.staging, folder, kept.keys())
         return kept
 
     def commit(self) -> WriteStats:

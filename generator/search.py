@@ -186,16 +186,8 @@ class HeldBundle:
     def remove_unclaimed(self, bundle: Path, claimed: set[str]) -> None:
         """Remove the files it held that are not `claimed` (bundle-relative), and folders
         left empty."""
-        root, start = os.fspath(bundle), len(self.prefix)
-        for path in self.staged.files:
-            relative = path[start:]
-            if path.startswith(self.prefix) and relative not in claimed:
-                with contextlib.suppress(FileNotFoundError, IsADirectoryError):
-                    os.unlink(f"{root}/{relative}")
-        for folder in reversed(self.staged.folders):  # children before their parents
-            if folder.startswith(self.prefix):
-                with contextlib.suppress(OSError):  # not empty: still used
-                    os.rmdir(f"{root}/{folder[start:]}")
+        kept = {self.prefix + path for path in claimed}
+        self.staged.remove_unclaimed(bundle.parent, self.prefix.rstrip("/"), kept)
 
 
 def _in(folder: str, relative: str) -> str:
