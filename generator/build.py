@@ -21,7 +21,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from . import manifest, sources
-from .analysis.archive import analyse
+from .analysis.archive import find_related, group_stories
 from .analysis.diff import VersionDiff, diff_versions
 from .analysis.features import ArticleFeatures, compute_features, compute_features_in_parallel
 from .analysis.features import cache_key as features_key
@@ -53,7 +53,7 @@ from .render.stories import diff_pairs
 from .render.theme import Theme, find_theme
 from .render.urls import assign_urls, output_file
 from .search import BUNDLE_FOLDER, HeldBundle
-from .search_step import BackgroundSearch
+from .search_step import SearchStep
 
 Progress = Callable[[str, int, int], None]
 """progress(stage, done, total): called in the building process as long stages advance. With
@@ -249,17 +249,15 @@ def _render(
     cache: Cache | None,
     last: manifest.Manifest | None,
     progress: Progress,
-    forked: Callable[[], None] = lambda: None,
 ) -> Written:
     """Render and write every page. On `jobs` forked processes, the article pages in chunks and
     the other pages in a few parts (the parts first: they take longest); small sites stay in one
-    process. `forked()` is called once no more processes will be forked (a thread may start)."""
+    process."""
     global _RENDERING
     total = len(data.archive.articles)
     parallel = jobs > 1 and total >= 2 * RENDER_CHUNK and sys.platform != "win32"
     result = Written()
     if not parallel:
-        forked()
         articles = data.archive.articles
         batches = [
             article_pages(data, articles[i : i + RENDER_CHUNK])
@@ -274,14 +272,13 @@ def _render(
             result.add(done)
             progress("render", min(result.count, total), total)
         return result
-    data.all_facts()  # before the fork: the workers and the search thread share them
+    data.all_facts()  # before the fork: the workers share them
     folder = cache.folder if cache else None
     _RENDERING = (data, theme, writer.staging, writer.output_dir, writer.staged, folder, last)
     tasks = [(part, 0, 0) for part in LIST_PARTS]
     tasks += [("articles", i, min(i + RENDER_CHUNK, total)) for i in range(0, total, RENDER_CHUNK)]
     try:
         with multiprocessing.get_context("fork").Pool(jobs) as pool:
-            forked()  # the pool's processes are all started: it forks no more
             articles_done = 0
             for (part, start, end), done in zip(tasks, pool.imap(_render_task, tasks), strict=True):
                 writer.claim_written(done.files)
@@ -416,15 +413,15 @@ def _build(
         step = functools.partial(_step, progress, "analyse")
         store = _MemoStore(cache.folder) if cache else None
         keys = features.keys if isinstance(features, CachedFeatures) else None
-        archive = analyse(articles, config, features, jobs, step, store, keys)
+        grouped = group_stories(articles, config, features, jobs, step, store, keys)
         del features
-        release_memory()  # features and fingerprints: workers fork from a smaller process
-        urls, url_problems = assign_urls(archive.articles, config)
-        taxonomies = cached_taxonomies(archive.articles, config, cache)
+        urls, url_problems = assign_urls(grouped.archive.articles, config)
+        taxonomies = cached_taxonomies(grouped.archive.articles, config, cache)
     if built:  # only the site's data was wanted
         assert last is not None
         report.problems.clear()  # the last build's, all of them, follow
         report = _unchanged(report, last, strict)
+        archive = find_related(grouped, config, jobs, step, store, keys)
         diffs = cached_diffs(archive, cache, article_keys)
         report.site = prepare(
             archive, config, theme, urls, CODE + look, diffs, taxonomies, article_keys
@@ -432,8 +429,8 @@ def _build(
         return report
     after_read = [*url_problems, *taxonomies.problems]
     report.problems.extend(after_read)
-    report.articles = len(archive.articles)
-    report.stories = len(archive.stories)
+    report.articles = len(grouped.archive.articles)
+    report.stories = len(grouped.archive.stories)
     if strict and report.problems:
         raise ContentError(
             f"--strict: {len(report.problems)} problem(s) in the content", report.problems
@@ -443,55 +440,56 @@ def _build(
     carried = [f for f in carry_over if not (searching and f == BUNDLE_FOLDER)]
     for folder in carried:
         writer.reserve(folder)  # brought up to date in place, not deleted and linked anew
-    background: BackgroundSearch | None = None
+    search: SearchStep | None = None
     try:
-        with _timed(report, "render"):
-            diffs = cached_diffs(archive, cache, article_keys)
-            data = prepare(
-                archive, config, theme, urls, CODE + look, diffs, taxonomies, article_keys
+        diffs = cached_diffs(grouped.archive, cache, article_keys)
+        data = prepare(
+            grouped.archive, config, theme, urls, CODE + look, diffs, taxonomies, article_keys
+        )
+        if searching:
+            # The search documents do not show related articles: an edit's shard is indexed
+            # while they are found and the pages render.
+            writer.reserve(BUNDLE_FOLDER)
+            search = SearchStep(
+                data,
+                writer.staging / BUNDLE_FOLDER,
+                config.output_dir / BUNDLE_FOLDER,
+                cache_dir if cache else None,
+                last.search_documents if last else None,
+                HeldBundle(writer.staged) if writer.staged else None,
             )
+            with _timed(report, "search"):
+                search.begin()
+        with _timed(report, "analyse"):
+            archive = find_related(grouped, config, jobs, step, store, keys)
+            del grouped
+            release_memory()  # features and fingerprints: workers fork from a smaller process
+        with _timed(report, "render"):
+            # a new memo of facts: an article's include its related articles
+            data = dataclasses.replace(data, archive=archive, facts={})
             if last:
                 data = dataclasses.replace(data, recorded=last.key_for_inputs)
-            if searching:
-                writer.reserve(BUNDLE_FOLDER)
-                background = BackgroundSearch(
-                    data,
-                    writer.staging / BUNDLE_FOLDER,
-                    config.output_dir / BUNDLE_FOLDER,
-                    cache_dir if cache else None,
-                    last.search_documents if last else None,
-                    HeldBundle(writer.staged) if writer.staged else None,
-                )
-            rendering = _render(
-                data,
-                theme,
-                writer,
-                jobs,
-                cache,
-                last,
-                progress,
-                background.start if background else lambda: None,
-            )
+            rendering = _render(data, theme, writer, jobs, cache, last, progress)
             writer.remove_unclaimed()
             report.pages = rendering.count
             report.site = data if keep_site else None
             del diffs, data
-        if background:
+        if search:
             release_memory()  # Pagefind runs beside this process
             with _timed(report, "search"):
-                search = background.finish(functools.partial(_step, progress, "search"))
-                report.searchable, report.search_shards = search.pages, search.shards
-                report.search_reindexed = search.reindexed
+                indexed = search.finish(functools.partial(_step, progress, "search"))
+                report.searchable, report.search_shards = indexed.pages, indexed.shards
+                report.search_reindexed = indexed.reindexed
         files = rendering.files
-        if background:
-            files.update((f"{BUNDLE_FOLDER}/{path}", stat) for path, stat in search.files.items())
+        if search:
+            files.update((f"{BUNDLE_FOLDER}/{path}", stat) for path, stat in indexed.files.items())
         with _timed(report, "write"):
             for folder in carried:
                 files.update(writer.carry_over(folder))
             stats = writer.commit()
     except BaseException:
-        if background:
-            background.abandon()
+        if search:
+            search.abandon()
         writer.abandon()
         raise
     report.written, report.unchanged = stats.written, stats.unchanged
@@ -499,7 +497,7 @@ def _build(
         started = time.perf_counter()
         counts = {name: getattr(report, name) for name in _COUNTS}
         problems = [asdict(p) for p in report.problems]
-        documents = background.documents if background else {}
+        documents = search.documents if search else {}
         record = manifest.Manifest(
             inputs, files, counts, problems, rendering.keys, rendering.inputs, documents
         )

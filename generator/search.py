@@ -135,40 +135,93 @@ class SearchPlan:
         """Link the kept shards' bundles and index the others into `output`: a new folder, or
         the bundle of a reused staging folder (`held` says what it held: files that are already
         the ones to link stay, the rest are replaced, and files no shard claims are removed)."""
-        if not self.shards:
-            search_state.save(self.state_dir, SearchState())
-            if held:
-                shutil.rmtree(output, ignore_errors=True)
-            return SearchStats(pages=0, shards=0, reindexed=0)
+        return self.start(render, output, held).finish()
+
+    def start(self, render: Render, output: Path, held: HeldBundle | None = None) -> SearchRun:
+        """`run`, begun: when no more shards changed than Pagefind runs at a time (an edit),
+        Pagefind starts on them now and indexes while the caller goes on (the build finds
+        related stories and renders meanwhile); more wait for `SearchRun.finish`."""
         bundle = output.resolve()
-        bundle.mkdir(parents=True, exist_ok=held is not None)
-        records: dict[str, BundleRecord] = {}
-        todo: list[tuple[Shard, str]] = []
-        for shard, folder in zip(self.shards, self.folders, strict=True):
-            record = _reuse(shard, folder, self.state, self.previous, bundle, held)
-            if record:
-                records[folder] = record
-            else:
-                todo.append((shard, folder))
-        farms = self.state_dir / FARM_FOLDER if self.state_dir else None
-        index = functools.partial(_index_shard, render, bundle, self.language, farms)
-        with ThreadPoolExecutor(PAGEFIND_AT_ONCE) as pool:
-            for (_, folder), record in zip(todo, pool.map(index, todo), strict=True):
-                records[folder] = record
-        listed = _write_shard_list(bundle, self.shards, self.folders, records)
+        search = SearchRun(self, render, bundle, held)
+        if self.shards:
+            bundle.mkdir(parents=True, exist_ok=held is not None)
+            todo = self.todo
+            if len(todo) <= PAGEFIND_AT_ONCE:
+                try:
+                    for job in todo:
+                        search.started[job[1]] = _start_shard(
+                            render, bundle, self.language, search.farms, job
+                        )
+                except BaseException:
+                    search.abandon()
+                    raise
+        return search
+
+
+@dataclass
+class SearchRun:
+    """A search step under way (see `SearchPlan.start`): the shards Pagefind is indexing
+    already, by folder."""
+
+    plan: SearchPlan
+    render: Render
+    bundle: Path
+    held: HeldBundle | None
+    started: dict[str, _Running] = field(default_factory=dict)
+
+    @property
+    def farms(self) -> Path | None:
+        return self.plan.state_dir / FARM_FOLDER if self.plan.state_dir else None
+
+    def finish(self) -> SearchStats:
+        """Link the kept shards, wait for the ones started, index the rest, and write the
+        shard list and the state."""
+        plan, bundle, held = self.plan, self.bundle, self.held
+        if not plan.shards:
+            search_state.save(plan.state_dir, SearchState())
+            if held:
+                shutil.rmtree(bundle, ignore_errors=True)
+            return SearchStats(pages=0, shards=0, reindexed=0)
+        try:
+            records: dict[str, BundleRecord] = {}
+            todo: list[tuple[Shard, str]] = []
+            for shard, folder in zip(plan.shards, plan.folders, strict=True):
+                record = None
+                if folder not in self.started:
+                    record = _reuse(shard, folder, plan.state, plan.previous, bundle, held)
+                if record:
+                    records[folder] = record
+                else:
+                    todo.append((shard, folder))
+            for folder in list(self.started):
+                records[folder] = _finish_shard(self.started.pop(folder), bundle)
+            rest = [job for job in todo if job[1] not in records]
+            index = functools.partial(_index_shard, self.render, bundle, plan.language, self.farms)
+            with ThreadPoolExecutor(PAGEFIND_AT_ONCE) as pool:
+                for (_, folder), record in zip(rest, pool.map(index, rest), strict=True):
+                    records[folder] = record
+        finally:
+            self.abandon()
+        listed = _write_shard_list(bundle, plan.shards, plan.folders, records)
         if held:
             claimed = {_in(folder, f) for folder, record in records.items() for f in record.files}
             held.remove_unclaimed(bundle, claimed | set(listed))
-        if farms:
-            remove_other_farms(farms, {farm_name(shard.number) for shard in self.shards})
-        search_state.save(self.state_dir, SearchState(dict(sorted(records.items()))))
+        if self.farms:
+            remove_other_farms(self.farms, {farm_name(shard.number) for shard in plan.shards})
+        search_state.save(plan.state_dir, SearchState(dict(sorted(records.items()))))
         files = {
             _in(f, path): stat
             for f, record in records.items()
             for path, stat in record.files.items()
         }
         files.update((name, file_stat(os.stat(bundle / name))) for name in listed)
-        return SearchStats(self.pages, len(self.shards), len(todo), files)
+        return SearchStats(plan.pages, len(plan.shards), len(todo), files)
+
+    def abandon(self) -> None:
+        """Stop the Pagefind runs still under way (a failed build) and remove their work."""
+        while self.started:
+            _, running = self.started.popitem()
+            running.stop()
 
 
 @dataclass(frozen=True, slots=True)
@@ -299,25 +352,64 @@ def _index_shard(
     farms: Path | None,
     job: tuple[Shard, str],
 ) -> BundleRecord:
+    """Render one shard's documents, index them with the Pagefind CLI and put the canonical
+    bundle in place (see `_start_shard` and `_finish_shard`)."""
+    return _finish_shard(_start_shard(render, bundle, language, farms, job), bundle)
+
+
+@dataclass
+class _Running:
+    """Pagefind indexing one shard into `work`/out, its output going to `work`/pagefind.log."""
+
+    shard: Shard
+    folder: str
+    work: Path
+    process: subprocess.Popen[bytes]
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.kill()
+        self.process.wait()
+        shutil.rmtree(self.work, ignore_errors=True)
+
+
+def _start_shard(
+    render: Render,
+    bundle: Path,
+    language: str,
+    farms: Path | None,
+    job: tuple[Shard, str],
+) -> _Running:
     """Render one shard's documents (into its kept folder under `farms`, where only changed
-    ones are written; else into a work folder), index them with the Pagefind CLI and put the
-    canonical bundle in place."""
+    ones are written; else into a work folder) and start the Pagefind CLI on them."""
     shard, folder = job
     work = bundle / f".shard-{shard.number}.work"
-    out = work / "out"
     farm = farms / farm_name(shard.number) if farms else work / "site"
     shutil.rmtree(work, ignore_errors=True)  # what a killed build left in a reused staging folder
     try:
         fill_farm(farm, shard.pages, render)
         executable, _ = _pagefind()
-        language_code = _force_language(language)
-        command = [executable, "--site", str(farm), "--output-path", str(out)]
-        command += ["--force-language", language_code, "--quiet"]
-        process = subprocess.run(command, capture_output=True, text=True, check=False)
-        if process.returncode != 0:
-            said = (process.stderr or process.stdout).strip().splitlines()[-5:]
+        command = [executable, "--site", str(farm), "--output-path", str(work / "out")]
+        command += ["--force-language", _force_language(language), "--quiet"]
+        work.mkdir(parents=True, exist_ok=True)
+        with open(work / "pagefind.log", "wb") as log:  # a file, not a pipe: nothing to drain
+            process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=log, stderr=log)
+    except OSError as exc:
+        shutil.rmtree(work, ignore_errors=True)
+        raise SearchIndexError(f"Could not index the search documents: {exc}") from exc
+    return _Running(shard, folder, work, process)
+
+
+def _finish_shard(running: _Running, bundle: Path) -> BundleRecord:
+    """Wait for Pagefind, make its bundle canonical and put it in place of what the bundle's
+    folder held."""
+    shard, folder, work = running.shard, running.folder, running.work
+    out = work / "out"
+    try:
+        if running.process.wait() != 0:
+            said = (work / "pagefind.log").read_text("utf-8", "replace").strip().splitlines()
             raise SearchIndexError(
-                f"Pagefind could not index the site (shard {shard.number}): " + " ".join(said)
+                f"Pagefind could not index the site (shard {shard.number}): " + " ".join(said[-5:])
             )
         pages = canonicalise_bundle(out)
         if folder:  # a merged bundle: the browser uses the main bundle's JS and WASM
@@ -331,7 +423,7 @@ def _index_shard(
     except OSError as exc:
         raise SearchIndexError(f"Could not write the search bundle: {exc}") from exc
     finally:
-        shutil.rmtree(work, ignore_errors=True)
+        running.stop()
     return BundleRecord(shard.key, _stats(target, files), pages)
 
 

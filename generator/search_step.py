@@ -1,16 +1,15 @@
-"""The build's search step beside the render: each article's search document is keyed, the
-shards planned, and the changed ones indexed on a thread of its own (search.py does the
-indexing; render.site.search_page makes the documents)."""
+"""The build's search step around the render: each article's search document is keyed, the
+shards planned, and the changed ones indexed (search.py does the indexing;
+render.site.search_page makes the documents)."""
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from .render.site import SiteData, search_page
 from .render.urls import output_file
-from .search import HeldBundle, SearchPlan, SearchStats, plan_search
+from .search import HeldBundle, SearchPlan, SearchRun, SearchStats, plan_search
 from .search_shards import SearchPage
 
 
@@ -42,13 +41,17 @@ def search_renderer(data: SiteData) -> Callable[[str], bytes]:
     return lambda path: search_page(data, by_path[path])[1].make()
 
 
-class BackgroundSearch:
-    """The search step on a thread of its own, beside the render: it keys the articles' search
-    documents and plans the shards at once, indexes at once when one shard changed (an edit:
-    Pagefind then runs while the pages render), and waits for the render to finish before
-    indexing more (a first build: Pagefind's memory is not added to the render workers').
-    It writes the bundle into `output`, a folder of the staging site that the build leaves to
-    it; `held` is what that folder held (see search.HeldBundle)."""
+class SearchStep:
+    """The build's search step, in two halves around the page rendering. `begin` keys the
+    articles' search documents and plans the shards; when few shards changed (an edit), their
+    Pagefind runs start at once and index while the build finds related stories (which the
+    documents do not show) and renders the pages. `finish` links the kept shards, waits for
+    those runs and indexes the other changed shards (a first build: after the render, so
+    Pagefind's memory is not added to the render workers'). It all happens on the building
+    thread: the render forks its workers in between, and a fork beside a running thread
+    could copy a lock that thread held. It writes the bundle into `output`, a folder of the
+    staging site that the build leaves to it; `held` is what that folder held (see
+    search.HeldBundle)."""
 
     def __init__(
         self,
@@ -59,61 +62,37 @@ class BackgroundSearch:
         known: Mapping[str, list[str]] | None = None,
         held: HeldBundle | None = None,
     ):
-        self.data: SiteData | None = data
+        self.data = data
         self.known = known
         """The last build's [inputs, key] of each document (see `search_documents`)."""
         self.documents: dict[str, list[str]] = {}
         """This build's, for the next."""
-        """Released once the documents are rendered: the build process drops it too."""
         self.output, self.previous, self.state_dir = output, previous, state_dir
         self.held = held
-        self.rendered = threading.Event()
-        self.planned = threading.Event()
         self.plan: SearchPlan | None = None
-        self.stats: SearchStats | None = None
-        self.error: BaseException | None = None
-        self.thread = threading.Thread(target=self._run, name="search", daemon=True)
+        self.run: SearchRun | None = None
 
-    def start(self) -> None:
-        self.thread.start()
-
-    def _run(self) -> None:
-        try:
-            data = self.data
-            assert data is not None
-            self.data = None
-            documents, self.documents = search_documents(data, self.known)
-            self.plan = plan_search(
-                documents,
-                data.config.language,
-                data.config.search,
-                previous=self.previous,
-                state_dir=self.state_dir,
-            )
-            self.planned.set()
-            if len(self.plan.todo) > 1:
-                self.rendered.wait()
-            self.stats = self.plan.run(search_renderer(data), self.output, self.held)
-        except BaseException as exc:  # handed to the building thread by `finish`
-            self.error = exc
-        finally:
-            self.planned.set()
+    def begin(self) -> None:
+        data = self.data
+        documents, self.documents = search_documents(data, self.known)
+        self.plan = plan_search(
+            documents,
+            data.config.language,
+            data.config.search,
+            previous=self.previous,
+            state_dir=self.state_dir,
+        )
+        self.run = self.plan.start(search_renderer(data), self.output, self.held)
 
     def finish(self, step: Callable[[str], None]) -> SearchStats:
-        """Wait for the index (the pages are rendered); re-raise what stopped it."""
-        self.rendered.set()
-        self.planned.wait()
-        if self.plan is not None:
-            step(self.plan.describe())
-        self.thread.join()
-        if self.error is not None:
-            raise self.error
-        assert self.stats is not None
-        return self.stats
+        """Wait for the index and complete it; raise what stopped it."""
+        assert self.plan is not None and self.run is not None
+        step(self.plan.describe())
+        run, self.run = self.run, None
+        return run.finish()
 
     def abandon(self) -> None:
-        """The build failed: let the thread end (what it wrote stays in the staging folder,
-        which is checked file by file whenever it is used again)."""
-        if self.thread.ident is not None:  # started
-            self.rendered.set()
-            self.thread.join()
+        """The build failed: stop Pagefind (what it wrote stays in the staging folder, which is
+        checked file by file whenever it is used again)."""
+        if self.run is not None:
+            self.run.abandon()

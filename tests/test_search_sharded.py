@@ -3,6 +3,7 @@ build and in serve's background refresh, and the bundles are the same bytes buil
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import importlib
 import json
@@ -124,8 +125,8 @@ def test_a_new_headline_reindexes_only_its_own_shard(sharded: BuiltSite) -> None
 def test_a_failed_search_index_keeps_the_last_good_site(
     sharded: BuiltSite, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Pagefind runs on a thread beside the render: its failure fails the build like any other,
-    and the site served stays the last good one, with nothing left beside it."""
+    """Pagefind indexes an edit's shard beside the render: its failure fails the build like
+    any other, and the site served stays the last good one, with nothing left beside it."""
     good = snapshot(sharded.out)
     edited = sharded.root / EDITED
     edited.write_text(edited.read_text() + "\nThe harbourmaster counted nine barges.\n")
@@ -139,6 +140,44 @@ def test_a_failed_search_index_keeps_the_last_good_site(
     monkeypatch.undo()
     again = build_site(sharded.root, search=True)
     assert again.report.search_reindexed == 1
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="lists child processes in /proc")
+def test_a_build_failing_while_pagefind_indexes_stops_it_and_keeps_the_last_good_site(
+    sharded: BuiltSite, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An edit's shard is indexed while the build goes on (related stories, the render): a
+    failure there stops Pagefind (no process left running or unreaped) and removes its work."""
+    good = snapshot(sharded.out)
+    edited = sharded.root / EDITED
+    edited.write_text(edited.read_text() + "\nThe harbourmaster counted nine barges.\n")
+
+    def fail(*args: object, **kwargs: object) -> None:
+        assert any("pagefind" in command for command in child_commands())  # it had started
+        raise RuntimeError("the related step failed")
+
+    monkeypatch.setattr(importlib.import_module("generator.build"), "find_related", fail)
+    with pytest.raises(RuntimeError, match="the related step failed"):
+        build_site(sharded.root, search=True)
+    assert not any("pagefind" in command for command in child_commands())
+    assert differences(snapshot(sharded.out), good) == []
+    spare = sharded.out.parent / ".public.spare" / "pagefind"
+    assert not list(spare.glob(".shard-*"))
+    monkeypatch.undo()
+    again = build_site(sharded.root, search=True)
+    assert again.report.search_reindexed == 1
+    fragments = (again.out / "pagefind").rglob("*.pf_fragment")
+    assert any(b"nine barges" in gzip.decompress(f.read_bytes()) for f in fragments)
+
+
+def child_commands() -> list[str]:
+    """The command lines of this process's children, running or not yet reaped (Linux)."""
+    commands = []
+    for children in Path("/proc/self/task").glob("*/children"):
+        for pid in children.read_text().split():
+            with contextlib.suppress(OSError):
+                commands.append(Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace"))
+    return commands
 
 
 def test_an_edit_keys_again_only_the_search_documents_whose_inputs_changed(

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Protocol
 
 from ..config import SiteConfig
@@ -44,6 +46,29 @@ def analyse(
     features' cache key, by id): an edit of a few articles then reads, compares and scores only
     what it can change (`features` may load lazily: it is not read whole).
     """
+    grouped = group_stories(articles, config, features, jobs, step, store, keys)
+    return find_related(grouped, config, jobs, step, store, keys)
+
+
+@dataclass(frozen=True)
+class Grouped:
+    """The archive with its stories and without its related articles yet (a build indexes
+    its search documents, which do not show them, meanwhile), and every article's features."""
+
+    archive: Archive
+    features: Mapping[str, ArticleFeatures]
+
+
+def group_stories(
+    articles: Sequence[Article],
+    config: SiteConfig,
+    features: Mapping[str, ArticleFeatures] | None = None,
+    jobs: int = 1,
+    step: Callable[[str], None] | None = None,
+    store: MemoStore | None = None,
+    keys: Mapping[str, str] | None = None,
+) -> Grouped:
+    """The first half of `analyse`: drafts dropped, newest first, versions grouped."""
     began = step or _silent
     published = sorted((a for a in articles if not a.draft), key=lambda a: a.sort_key, reverse=True)
     given: Mapping[str, ArticleFeatures] = features or {}
@@ -68,22 +93,36 @@ def analyse(
         )
         if store and memo is not None:
             store.save("versions", memo)
-    story_of = {v.article_id: s.id for s in stories for v in s.versions}
-    related: Related = {}
-    if config.related.enabled:
-        began("related")
-        found = store.load("related") if store else None
-        previous = found if isinstance(found, RelatedIndex) else None
-        index = related_index(published, story_of, config.related, given, jobs, previous, keys)
-        if store and index is not None and index is not previous:
-            store.save("related", index)
-        related = index.related() if index else {}
-    return Archive(
+    archive = Archive(
         articles=tuple(published),
         stories=tuple(sorted(stories, key=lambda s: s.id)),
-        story_of=story_of,
-        related=related,
+        story_of={v.article_id: s.id for s in stories for v in s.versions},
+        related={},
     )
+    return Grouped(archive, given)
+
+
+def find_related(
+    grouped: Grouped,
+    config: SiteConfig,
+    jobs: int = 1,
+    step: Callable[[str], None] | None = None,
+    store: MemoStore | None = None,
+    keys: Mapping[str, str] | None = None,
+) -> Archive:
+    """The second half of `analyse`: the archive with each article's related articles."""
+    archive = grouped.archive
+    if not config.related.enabled:
+        return archive
+    (step or _silent)("related")
+    found = store.load("related") if store else None
+    previous = found if isinstance(found, RelatedIndex) else None
+    index = related_index(
+        archive.articles, archive.story_of, config.related, grouped.features, jobs, previous, keys
+    )
+    if store and index is not None and index is not previous:
+        store.save("related", index)
+    return dataclasses.replace(archive, related=index.related() if index else {})
 
 
 def _silent(step: str) -> None:

@@ -108,8 +108,13 @@ class SiteData:
         return self.facts_key([article_id, *versions, *self.archive.related.get(article_id, ())])
 
     def search_inputs(self, article_id: str) -> str:
-        """Like `article_inputs`, for the article's search document: the site and its facts."""
-        parts = [self._site_facts(), b"search", self._facts(article_id)]
+        """Like `article_inputs`, for the article's search document: the site, and the article
+        (its source key and URL) and its story. Not its related articles, which the document
+        does not show: the build keys the documents before it has found them."""
+        article = self.by_id[article_id]
+        story = self._story_facts(self.archive.story_of.get(article_id, ""))
+        own = _digest(repr((self._key_text(article), self.urls.by_id[article_id])), story)
+        parts = [self._site_facts(), b"search", own]
         return hashlib.blake2b(b"".join(parts), digest_size=20).hexdigest()
 
     def _site_facts(self) -> bytes:
