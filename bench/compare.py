@@ -13,7 +13,9 @@ A noop or edit run with no earlier output first makes one untimed build.
 
 Tools (each run as a child process in its own tree under the corpus folder; logs in DIR/logs/):
 - broadsheet: `python -m generator build -q` from this checkout (versions, related and the
-  Pagefind index included);
+  Pagefind index included), its bytecode compiled first (`python -m compileall generator`) as
+  `pip install` compiles it: a machine that sets PYTHONDONTWRITEBYTECODE, as this VM does,
+  would otherwise compile Broadsheet's modules on every run (0.07 s);
 - hugo: `hugo --quiet`, and "hugo + pagefind": Hugo, then `python -m pagefind --site public`
   (Pagefind from the `pagefind[bin]` package Broadsheet depends on), timed as one figure;
 - pelican: `pelican content -o output -s pelicanconf.py` (default theme, no plugins, its
@@ -234,6 +236,8 @@ def available_tools(corpus: Path, broadsheet_args: Sequence[str]) -> dict[str, T
     tools: dict[str, Tool | None] = {}
     env = broadsheet_env()
     if _python_ok("import generator.cli", env):
+        compiled = (sys.executable, "-m", "compileall", "-q", str(ROOT / "generator"))
+        subprocess.run(compiled, env=env, capture_output=True, check=False)
         out = broadsheet_output(corpus / "broadsheet")
         command = (sys.executable, "-m", "generator", "build", "-q", *broadsheet_args)
         tools["broadsheet"] = Tool(

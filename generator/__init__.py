@@ -3,13 +3,6 @@
 The public surface: `load_config`, `build`, the data types and the errors.
 """
 
-from importlib.metadata import PackageNotFoundError, version
-
-try:
-    __version__ = version("broadsheet")
-except PackageNotFoundError:  # running from a checkout that is not installed
-    __version__ = "0.0.0+local"
-
 from .build import BuildReport, build
 from .config import SiteConfig, load_config
 from .errors import (
@@ -41,3 +34,16 @@ __all__ = [
     "build",
     "load_config",
 ]
+
+
+def __getattr__(name: str) -> str:
+    """`__version__`, looked up when asked for: importlib.metadata takes 15-20 ms to import and
+    search, which every build would pay at start."""
+    if name != "__version__":
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("broadsheet")
+    except PackageNotFoundError:  # running from a checkout that is not installed
+        return "0.0.0+local"

@@ -21,10 +21,11 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from . import manifest, sources
-from .analysis.archive import find_related, group_stories
+from .analysis.archive import Grouped, find_related, group_stories
 from .analysis.diff import VersionDiff, diff_versions
 from .analysis.features import ArticleFeatures, compute_features, compute_features_in_parallel
 from .analysis.features import cache_key as features_key
+from .analysis.parallel import Forked, can_fork
 from .analysis.taxonomy import Taxonomies, build_taxonomies
 from .cache import CACHE_DIR, CODE, Cache, entry_key
 from .config import SiteConfig
@@ -413,15 +414,71 @@ def _build(
         step = functools.partial(_step, progress, "analyse")
         store = _MemoStore(cache.folder) if cache else None
         keys = features.keys if isinstance(features, CachedFeatures) else None
-        grouped = group_stories(articles, config, features, jobs, step, store, keys)
+        # An edit's related articles are found on the other core while the URLs, taxonomies
+        # and search documents are made; a first build's here (its memory peak stays alone).
+        incremental = cache is not None and cache.misses * 10 <= cache.hits
+        related = RelatedJob(
+            group_stories(articles, config, features, jobs, step, store, keys),
+            config,
+            functools.partial(find_related, jobs=jobs, step=step, store=store, keys=keys),
+            beside=incremental and can_fork(),
+        )
         del features
+    try:
+        return _site(
+            report,
+            config,
+            cache,
+            theme,
+            look,
+            inputs,
+            last,
+            built,
+            listing,
+            related,
+            article_keys,
+            searching,
+            strict,
+            carry_over,
+            jobs,
+            progress,
+            keep_site,
+        )
+    finally:
+        related.cancel()
+
+
+def _site(
+    report: BuildReport,
+    config: SiteConfig,
+    cache: Cache | None,
+    theme: Theme,
+    look: str,
+    inputs: str,
+    last: manifest.Manifest | None,
+    built: bool,
+    listing: SpareListing | None,
+    related: RelatedJob,
+    article_keys: Mapping[str, str],
+    searching: bool,
+    strict: bool,
+    carry_over: tuple[str, ...],
+    jobs: int,
+    progress: Progress,
+    keep_site: bool,
+) -> BuildReport:
+    """The build from the grouped archive on: URLs, taxonomies, search, related, render,
+    write, and the record of it all."""
+    cache_dir = config.root / CACHE_DIR
+    grouped = related.grouped
+    with _timed(report, "analyse"):
         urls, url_problems = assign_urls(grouped.archive.articles, config)
         taxonomies = cached_taxonomies(grouped.archive.articles, config, cache)
     if built:  # only the site's data was wanted
         assert last is not None
         report.problems.clear()  # the last build's, all of them, follow
         report = _unchanged(report, last, strict)
-        archive = find_related(grouped, config, jobs, step, store, keys)
+        archive = related.archive()
         diffs = cached_diffs(archive, cache, article_keys)
         report.site = prepare(
             archive, config, theme, urls, CODE + look, diffs, taxonomies, article_keys
@@ -461,9 +518,10 @@ def _build(
             with _timed(report, "search"):
                 search.begin()
         with _timed(report, "analyse"):
-            archive = find_related(grouped, config, jobs, step, store, keys)
+            archive = related.archive()
             del grouped
-            release_memory()  # features and fingerprints: workers fork from a smaller process
+            if not related.beside:
+                release_memory()  # features and fingerprints: workers fork from a smaller process
         with _timed(report, "render"):
             # a new memo of facts: an article's include its related articles
             data = dataclasses.replace(data, archive=archive, facts={})
@@ -504,6 +562,51 @@ def _build(
         manifest.save(cache_dir, record)
         report.timings["manifest"] = time.perf_counter() - started
     return report
+
+
+class RelatedJob:
+    """The archive's related articles, found beside the build (`beside`: on a forked process,
+    given back as positions, compact to pickle) or here when asked for."""
+
+    def __init__(
+        self,
+        grouped: Grouped,
+        config: SiteConfig,
+        find: Callable[[Grouped, SiteConfig], Archive],
+        beside: bool,
+    ) -> None:
+        self.grouped, self.beside = grouped, beside
+        self._find = functools.partial(find, grouped, config)
+        self._job: Forked[list[tuple[int, tuple[int, ...]]]] | None = None
+        if beside:
+            self._job = Forked(functools.partial(_related_places, self._find, grouped))
+
+    def archive(self) -> Archive:
+        """The grouped archive with its related articles (the job's grouped archive is let go:
+        its features are no longer needed)."""
+        grouped = self.grouped
+        if self._job is None:
+            found = self._find()
+        else:
+            articles = grouped.archive.articles
+            places = self._job.result()
+            related = {articles[i].id: tuple(articles[j].id for j in js) for i, js in places}
+            found = dataclasses.replace(grouped.archive, related=related)
+        self.grouped = self._find = None  # type: ignore[assignment]
+        return found
+
+    def cancel(self) -> None:
+        if self._job is not None:
+            self._job.cancel()
+
+
+def _related_places(
+    find: Callable[[], Archive], grouped: Grouped
+) -> list[tuple[int, tuple[int, ...]]]:
+    """find()'s related articles as places in the archive's articles, in its order."""
+    archive = find()
+    place = {a.id: i for i, a in enumerate(archive.articles)}
+    return [(place[k], tuple(place[x] for x in v)) for k, v in archive.related.items()]
 
 
 def cached_features(

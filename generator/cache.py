@@ -44,13 +44,14 @@ CODE = code_fingerprint(Path(__file__).resolve().parent)
 """Broadsheet's own code, part of every cache key: a new version never reuses old results."""
 
 
-def write_state(cache_dir: Path, name: str, text: str) -> None:
+def write_state(cache_dir: Path, name: str, content: str | bytes) -> None:
     """Write a state file of the cache folder (the last build's manifest, sources, search
     shards) atomically; a failure only costs the next build the shortcut the file gives."""
     with contextlib.suppress(OSError):
         cache_dir.mkdir(parents=True, exist_ok=True)
         temporary = cache_dir / f"{name}.tmp"
-        temporary.write_text(text, encoding="utf-8")
+        data = content.encode("utf-8") if isinstance(content, str) else content
+        temporary.write_bytes(data)
         temporary.replace(cache_dir / name)
 
 

@@ -13,10 +13,27 @@ import warnings
 from pathlib import Path
 from typing import Any
 
-from . import __version__
 from .build import BuildReport, Progress, build
 from .config import ConfigWarning, SiteConfig, load_config
 from .errors import BroadsheetError, ConfigError, ContentError
+
+
+class _ShowVersion(argparse.Action):
+    """--version: the installed version, looked up only when asked for (`generator.__getattr__`)."""
+
+    def __init__(self, option_strings: list[str], dest: str, **kwargs: Any) -> None:
+        super().__init__(
+            option_strings,
+            argparse.SUPPRESS,
+            nargs=0,
+            default=argparse.SUPPRESS,
+            help="show the version and exit",
+        )
+
+    def __call__(self, parser: argparse.ArgumentParser, *args: Any, **kwargs: Any) -> None:
+        from . import __version__
+
+        parser.exit(message=f"broadsheet {__version__}\n")
 
 
 def run() -> None:
@@ -63,7 +80,7 @@ def _parser() -> argparse.ArgumentParser:
         prog="broadsheet",
         description="Build a static, searchable website from a folder of news articles.",
     )
-    parser.add_argument("--version", action="version", version=f"broadsheet {__version__}")
+    parser.add_argument("--version", action=_ShowVersion)
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument(
         "-c", "--config", default="site.toml", help="the site's config file (default: site.toml)"

@@ -95,7 +95,7 @@ def test_a_bundle_changed_behind_the_builds_back_is_indexed_again(sharded: Built
     good = meta.read_bytes()
     meta.unlink()
     meta.write_bytes(good[:-1] + b"\0")
-    (sharded.root / ".broadsheet-cache" / "last-build.json").unlink()  # no shortcut: build
+    (sharded.root / ".broadsheet-cache" / "last-build.pickle").unlink()  # no shortcut: build
     again = build_site(sharded.root, search=True)
     assert again.report.search_reindexed == 1
     assert meta.read_bytes() == good
@@ -146,18 +146,18 @@ def test_a_failed_search_index_keeps_the_last_good_site(
 def test_a_build_failing_while_pagefind_indexes_stops_it_and_keeps_the_last_good_site(
     sharded: BuiltSite, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """An edit's shard is indexed while the build goes on (related stories, the render): a
-    failure there stops Pagefind (no process left running or unreaped) and removes its work."""
+    """An edit's shard is indexed while the build goes on (the render): a failure there stops
+    Pagefind (no process left running or unreaped) and removes its work."""
     good = snapshot(sharded.out)
     edited = sharded.root / EDITED
     edited.write_text(edited.read_text() + "\nThe harbourmaster counted nine barges.\n")
 
     def fail(*args: object, **kwargs: object) -> None:
         assert any("pagefind" in command for command in child_commands())  # it had started
-        raise RuntimeError("the related step failed")
+        raise RuntimeError("the render failed")
 
-    monkeypatch.setattr(importlib.import_module("generator.build"), "find_related", fail)
-    with pytest.raises(RuntimeError, match="the related step failed"):
+    monkeypatch.setattr(importlib.import_module("generator.build"), "_render", fail)
+    with pytest.raises(RuntimeError, match="the render failed"):
         build_site(sharded.root, search=True)
     assert not any("pagefind" in command for command in child_commands())
     assert differences(snapshot(sharded.out), good) == []

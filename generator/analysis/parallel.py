@@ -8,9 +8,11 @@ them for free. Results go back pickled, so tasks should return compact arrays.
 from __future__ import annotations
 
 import multiprocessing
+import multiprocessing.process
 import sys
 from collections.abc import Callable, Iterable
-from typing import Any, TypeVar
+from multiprocessing.connection import Connection
+from typing import Any, Generic, TypeVar
 
 Task = TypeVar("Task")
 Result = TypeVar("Result")
@@ -43,3 +45,59 @@ def _call(task: Any) -> Any:
     assert _inherited is not None
     function, state = _inherited
     return function(state, task)
+
+
+class Forked(Generic[Result]):
+    """`function()` on a forked process while this one goes on; `result()` waits for it and
+    gives its value (pickled back: keep it compact) or raises what it raised. Where fork is
+    missing, `function` runs at `result()`. Fork before starting any thread: a fork beside a
+    running thread could copy a lock that thread held."""
+
+    def __init__(self, function: Callable[[], Result]) -> None:
+        self._function: Callable[[], Result] | None = function
+        self._process: multiprocessing.process.BaseProcess | None = None
+        if not can_fork():
+            return
+        context = multiprocessing.get_context("fork")
+        self._reader, sender = context.Pipe(duplex=False)
+        self._process = context.Process(target=_send_result, args=(function, sender), daemon=True)
+        self._process.start()
+        sender.close()
+        self._function = None
+
+    def result(self) -> Result:
+        if self._process is None:
+            assert self._function is not None, "result() was already given"
+            function, self._function = self._function, None
+            return function()
+        try:
+            ok, value = self._reader.recv()
+        except (EOFError, OSError):
+            code = self._process.exitcode
+            ok, value = False, RuntimeError(f"a forked process ended early (exit code {code})")
+        finally:
+            self.cancel()
+        if not ok:
+            raise value
+        return value
+
+    def cancel(self) -> None:
+        """Stop the process if it still runs (its result is no longer wanted)."""
+        if self._process is not None:
+            self._reader.close()
+            if self._process.exitcode is None:
+                self._process.terminate()
+            self._process.join()
+            self._process = None
+
+
+def _send_result(function: Callable[[], Any], sender: Connection) -> None:
+    try:
+        outcome: tuple[bool, Any] = (True, function())
+    except BaseException as exc:  # handed to the parent, which raises it
+        outcome = (False, exc)
+    try:
+        sender.send(outcome)
+    except Exception as exc:  # an exception that does not pickle: its text, then
+        sender.send((False, RuntimeError(f"{type(exc).__name__}: {outcome[1]!r}")))
+    sender.close()

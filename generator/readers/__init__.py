@@ -17,7 +17,7 @@ from pathlib import Path, PurePosixPath
 
 from ..config import SiteConfig
 from ..errors import Problem
-from ..model import Article
+from ..model import Article, pickled_by_fields
 from .clipping import clipping_article
 from .decode import decode
 from .fields import Finding
@@ -37,6 +37,7 @@ __all__ = [
 ]
 
 
+@pickled_by_fields
 @dataclass(frozen=True, slots=True)
 class ReadResult:
     """One file, read: its Article (None when it could not be read at all) and its problems."""

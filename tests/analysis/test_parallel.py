@@ -1,0 +1,40 @@
+"""Work handed to a forked process: its value comes back, its failure is raised here."""
+
+from __future__ import annotations
+
+import os
+import time
+
+import pytest
+
+from generator.analysis.parallel import Forked, can_fork
+
+pytestmark = pytest.mark.skipif(not can_fork(), reason="fork is missing on this platform")
+
+
+def test_a_forked_job_gives_back_what_it_computed_in_another_process() -> None:
+    job = Forked(lambda: (os.getpid(), sum(range(1000))))
+    pid, total = job.result()
+    assert total == 499500
+    assert pid != os.getpid()
+
+
+def test_a_forked_job_raises_here_what_it_raised_there() -> None:
+    def broken() -> int:
+        raise ValueError("no such story")
+
+    with pytest.raises(ValueError, match="no such story"):
+        Forked(broken).result()
+
+
+def test_a_job_that_dies_without_a_result_is_an_error_not_a_hang() -> None:
+    with pytest.raises(RuntimeError, match="ended early"):
+        Forked(lambda: os._exit(3)).result()
+
+
+def test_a_cancelled_job_is_stopped() -> None:
+    job: Forked[None] = Forked(lambda: time.sleep(60))
+    process = job._process
+    assert process is not None
+    job.cancel()
+    assert process.exitcode is not None  # stopped and reaped, long before its minute
