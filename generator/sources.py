@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from . import manifest, source_state
+from . import manifest, read_snapshot, source_state
 from .cache import CODE, Cache, entry_key
 from .config import SiteConfig
 from .errors import Problem
@@ -128,10 +128,21 @@ def read(
     total = len(found.paths)
     progress = progress or _silent
     results: dict[int, ReadResult] = dict(found.failed)
-    known = cache.get_many(found.keys.values()) if cache else {}
+    snapshot = read_snapshot.load(cache.folder) if cache else {}
+    held = len(snapshot)
     for index, key in found.keys.items():
-        if key in known:
-            results[index] = known[key]
+        if key in snapshot:
+            results[index] = snapshot[key]
+    from_snapshot = len(results) - len(found.failed)
+    del snapshot
+    if cache:
+        cache.keep(found.keys[i] for i in results if i in found.keys)
+        cache.hits += from_snapshot
+        lacking = [key for index, key in found.keys.items() if index not in results]
+        known = cache.get_many(lacking)
+        for index, key in found.keys.items():
+            if key in known:
+                results[index] = known[key]
     unopened = [i for i in found.trusted if i not in results]  # vouched for, but not cached
     if unopened:
         found.trusted.difference_update(unopened)
@@ -153,6 +164,8 @@ def read(
         progress("read", done, total)
     del misses
     found.data.clear()  # the files' bytes: no longer needed
+    if cache and read_snapshot.worth_writing(held, from_snapshot, len(found.keys)):
+        read_snapshot.save(cache.folder, {key: results[i] for i, key in found.keys.items()})
     if cache:
         source_state.save(
             cache.folder,

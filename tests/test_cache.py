@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from generator import manifest
+from generator import manifest, read_snapshot
 from generator.cache import CACHE_DIR, Cache
 from tests.browser.harness import copy_demo
 from tests.helpers import (
@@ -443,3 +443,77 @@ def _same_as_from_nothing(root: Path, fresh: Path) -> None:
     shutil.copytree(root, fresh, ignore=shutil.ignore_patterns("public", ".*"))
     build_site(fresh)
     assert differences(snapshot(root / "public"), snapshot(fresh / "public")) == []
+
+
+def test_an_edit_reads_the_other_articles_from_the_snapshot_and_leaves_it_alone(
+    cached_site: tuple[Path, dict[str, bytes]], tmp_path: Path
+) -> None:
+    """The snapshot written by the first build gives an edit every other article (the edited
+    one is read from its file), and is not written again for one file in sixty."""
+    original, _ = cached_site
+    root = tmp_path / "site"
+    shutil.copytree(original, root)
+    stored = root / CACHE_DIR / read_snapshot.SNAPSHOT_FILE
+    before = stored.stat()
+    edited = sorted((root / "content").rglob("*.md"))[7]
+    edited.write_text(edited.read_text() + "\nA sentence added by the test.\n")
+    (root / CACHE_DIR / "cache.sqlite3").unlink()  # so that only the snapshot can give them
+    site = build_site(root)
+    assert (site.report.cache_hits, site.report.cache_misses) == (GENERATED - 1, 1)
+    assert any(b"A sentence added by the test." in page for page in snapshot(site.out).values())
+    after = stored.stat()
+    assert (after.st_ino, after.st_mtime_ns) == (before.st_ino, before.st_mtime_ns)
+
+
+def test_articles_come_from_the_snapshot_when_the_cache_database_is_gone(
+    cached_site: tuple[Path, dict[str, bytes]], tmp_path: Path
+) -> None:
+    original, clean = cached_site
+    root = tmp_path / "site"
+    shutil.copytree(original, root)
+    (root / CACHE_DIR / "cache.sqlite3").unlink()
+    shutil.rmtree(root / "public")
+    site = build_site(root)
+    assert (site.report.cache_hits, site.report.cache_misses) == (GENERATED, 0)
+    assert differences(snapshot(site.out), clean) == []
+
+
+def test_a_snapshot_changed_on_disk_is_not_believed(
+    cached_site: tuple[Path, dict[str, bytes]], tmp_path: Path
+) -> None:
+    """One letter of an article changed inside the snapshot: its segment fails its checksum,
+    and the articles are read from their files again (the database is gone too)."""
+    original, clean = cached_site
+    root = tmp_path / "site"
+    shutil.copytree(original, root)
+    stored = root / CACHE_DIR / read_snapshot.SNAPSHOT_FILE
+    data = stored.read_bytes()
+    first = sorted((original / "content").rglob("*.md"))[0].read_text()
+    word = max(re.findall(r"[a-z]{5,}", first), key=len).encode()
+    at = data.find(word)
+    assert at > 0, "the words of an article are stored in the snapshot as they are"
+    letter = b"q" if data[at : at + 1] != b"q" else b"z"
+    stored.write_bytes(data[:at] + letter + data[at + 1 :])
+    (root / CACHE_DIR / "cache.sqlite3").unlink()
+    shutil.rmtree(root / "public")
+    site = build_site(root)
+    assert site.report.cache_misses == GENERATED
+    assert differences(snapshot(site.out), clean) == []
+
+
+@pytest.mark.parametrize(
+    ("held", "used", "total", "write"),
+    [
+        (0, 0, 100, True),  # none yet
+        (100, 100, 100, False),  # nothing changed
+        (100, 99, 100, False),  # an edit: one lacking, one held in vain
+        (100, 95, 100, False),  # ten out of a hundred: not more than a tenth
+        (100, 94, 100, True),
+        (5, 0, 0, True),  # the archive emptied
+        (0, 0, 0, False),
+    ],
+)
+def test_the_snapshot_is_written_again_once_a_tenth_of_it_is_stale(
+    held: int, used: int, total: int, write: bool
+) -> None:
+    assert read_snapshot.worth_writing(held, used, total) is write

@@ -122,6 +122,29 @@ def test_a_new_headline_reindexes_only_its_own_shard(sharded: BuiltSite) -> None
     assert again.report.search_reindexed == 1
 
 
+def test_a_reindexed_shard_keeps_the_live_files_whose_bytes_did_not_change(
+    sharded: BuiltSite,
+) -> None:
+    """Pagefind writes the whole shard anew, but a file with the bytes the live site has is
+    that very file: a deploy sees only what changed, and its time stays put."""
+    before = bundles(sharded.out)
+    edited = sharded.root / EDITED
+    edited.write_text(edited.read_text() + "\nThe harbourmaster counted nine barges.\n")
+    again = build_site(sharded.root, search=True)
+    assert again.report.search_reindexed == 1
+    after = bundles(again.out)
+    changed = [f for f in after if after[f] != before.get(f)]
+    assert len(changed) == 1
+    (folder,) = changed
+    same = {
+        path
+        for path, (_, data) in after[folder].items()
+        if before[folder].get(path, (0, b""))[1] == data
+    }
+    assert same and len(same) < len(after[folder])  # the edited document's files are new
+    assert all(after[folder][path][0] == before[folder][path][0] for path in same)
+
+
 def test_a_failed_search_index_keeps_the_last_good_site(
     sharded: BuiltSite, monkeypatch: pytest.MonkeyPatch
 ) -> None:

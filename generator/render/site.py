@@ -154,7 +154,11 @@ class SiteData:
     def facts_key(self, ids: Sequence[str]) -> str:
         """Stands, in a page's key, for what the page shows of these articles (in this order)
         and of the site's terms."""
-        parts = [self._site_facts(), *(self._facts(i) for i in ids)]
+        facts = self.facts
+        try:  # every article's are made before the render (`all_facts`)
+            parts = [self._site_facts(), *map(facts.__getitem__, ids)]
+        except KeyError:
+            parts = [self._site_facts(), *(self._facts(i) for i in ids)]
         return hashlib.blake2b(b"".join(parts), digest_size=20).hexdigest()
 
     def known_page(self, path: str, inputs: str, make: Callable[[], bytes]) -> Page | None:

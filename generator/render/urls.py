@@ -7,6 +7,7 @@ A URL here is a site path ("/2025/03/some-slug/"); `href` adds the base path for
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import posixpath
 import zoneinfo
 from collections.abc import Sequence
@@ -128,8 +129,10 @@ def absolute(config: SiteConfig, path: str) -> str:
     return base + path.lstrip("/") if base else href(config, path)
 
 
+@functools.cache
 def output_file(path: str) -> str:
-    """The file, relative to the output folder, that serves a site path."""
+    """The file, relative to the output folder, that serves a site path (remembered: a build
+    asks for each article's 2-3 times, 40,000 times at 11,000 articles)."""
     clean = posixpath.normpath("/" + path).lstrip("/")
     if clean.startswith("..") or clean.startswith("/"):
         raise ValueError(f"path {path!r} would leave the output folder")
