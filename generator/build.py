@@ -21,7 +21,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from . import manifest, sources
-from .analysis.archive import Grouped, find_related, group_stories
+from .analysis.archive import Grouped, MemoStore, find_related, group_stories
 from .analysis.diff import VersionDiff, diff_versions
 from .analysis.features import ArticleFeatures, compute_features, compute_features_in_parallel
 from .analysis.features import cache_key as features_key
@@ -420,7 +420,8 @@ def _build(
         related = RelatedJob(
             group_stories(articles, config, features, jobs, step, store, keys),
             config,
-            functools.partial(find_related, jobs=jobs, step=step, store=store, keys=keys),
+            functools.partial(_find_related, jobs=jobs, step=step, keys=keys),
+            store,
             beside=incremental and can_fork(),
         )
         del features
@@ -445,7 +446,19 @@ def _build(
             keep_site,
         )
     finally:
-        related.cancel()
+        related.close()
+
+
+def _find_related(
+    grouped: Grouped,
+    config: SiteConfig,
+    store: MemoStore | None,
+    *,
+    jobs: int,
+    step: Callable[[str], None],
+    keys: Mapping[str, str] | None,
+) -> Archive:
+    return find_related(grouped, config, jobs, step, store, keys)
 
 
 def _site(
@@ -566,20 +579,28 @@ def _site(
 
 class RelatedJob:
     """The archive's related articles, found beside the build (`beside`: on a forked process,
-    given back as positions, compact to pickle) or here when asked for."""
+    given back as positions, compact to pickle; it writes its memo after) or here when asked
+    for. `find(grouped, config, store)`."""
 
     def __init__(
         self,
         grouped: Grouped,
         config: SiteConfig,
-        find: Callable[[Grouped, SiteConfig], Archive],
+        find: Callable[[Grouped, SiteConfig, MemoStore | None], Archive],
+        store: MemoStore | None,
         beside: bool,
     ) -> None:
         self.grouped, self.beside = grouped, beside
-        self._find = functools.partial(find, grouped, config)
         self._job: Forked[list[tuple[int, tuple[int, ...]]]] | None = None
         if beside:
-            self._job = Forked(functools.partial(_related_places, self._find, grouped))
+            later = _SavedAfter(store) if store else None
+            self._find = functools.partial(find, grouped, config, later)
+            self._job = Forked(
+                functools.partial(_related_places, self._find, grouped),
+                then=later.write if later else None,
+            )
+        else:
+            self._find = functools.partial(find, grouped, config, store)
 
     def archive(self) -> Archive:
         """The grouped archive with its related articles (the job's grouped archive is let go:
@@ -595,9 +616,29 @@ class RelatedJob:
         self.grouped = self._find = None  # type: ignore[assignment]
         return found
 
-    def cancel(self) -> None:
+    def close(self) -> None:
+        """Wait for the memo to be written, or stop the job if the build failed first."""
         if self._job is not None:
-            self._job.cancel()
+            self._job.close()
+
+
+class _SavedAfter:
+    """A memo store whose saves wait for `write`: the related articles go back to the build
+    before their 50 MB memo is pickled."""
+
+    def __init__(self, store: MemoStore) -> None:
+        self.store = store
+        self.saved: list[tuple[str, object]] = []
+
+    def load(self, name: str) -> object | None:
+        return self.store.load(name)
+
+    def save(self, name: str, memo: object) -> None:
+        self.saved.append((name, memo))
+
+    def write(self) -> None:
+        for name, memo in self.saved:
+            self.store.save(name, memo)
 
 
 def _related_places(

@@ -49,49 +49,64 @@ def _call(task: Any) -> Any:
 
 class Forked(Generic[Result]):
     """`function()` on a forked process while this one goes on; `result()` waits for it and
-    gives its value (pickled back: keep it compact) or raises what it raised. Where fork is
-    missing, `function` runs at `result()`. Fork before starting any thread: a fork beside a
-    running thread could copy a lock that thread held."""
+    gives its value (pickled back: keep it compact) or raises what it raised. `then()` runs
+    there after the value is sent (what the caller need not wait for: writing a memo); `close`
+    waits for it, or stops the process if its value was never taken. Where fork is missing,
+    both run at `result()`. Fork before starting any thread: a fork beside a running thread
+    could copy a lock that thread held."""
 
-    def __init__(self, function: Callable[[], Result]) -> None:
+    def __init__(
+        self, function: Callable[[], Result], then: Callable[[], None] | None = None
+    ) -> None:
         self._function: Callable[[], Result] | None = function
+        self._then = then
         self._process: multiprocessing.process.BaseProcess | None = None
+        self._taken = False
         if not can_fork():
             return
         context = multiprocessing.get_context("fork")
         self._reader, sender = context.Pipe(duplex=False)
-        self._process = context.Process(target=_send_result, args=(function, sender), daemon=True)
+        self._process = context.Process(
+            target=_send_result, args=(function, then, sender), daemon=True
+        )
         self._process.start()
         sender.close()
-        self._function = None
+        self._function = self._then = None
 
     def result(self) -> Result:
         if self._process is None:
             assert self._function is not None, "result() was already given"
             function, self._function = self._function, None
-            return function()
+            value = function()
+            if self._then:
+                self._then()
+            return value
         try:
             ok, value = self._reader.recv()
         except (EOFError, OSError):
             code = self._process.exitcode
             ok, value = False, RuntimeError(f"a forked process ended early (exit code {code})")
-        finally:
-            self.cancel()
+            self.close()
+        self._taken = True
         if not ok:
+            self.close()
             raise value
         return value
 
-    def cancel(self) -> None:
-        """Stop the process if it still runs (its result is no longer wanted)."""
+    def close(self) -> None:
+        """Wait for the process to end (its `then` done), or stop it if its value was never
+        taken (no longer wanted)."""
         if self._process is not None:
             self._reader.close()
-            if self._process.exitcode is None:
+            if not self._taken and self._process.exitcode is None:
                 self._process.terminate()
             self._process.join()
             self._process = None
 
 
-def _send_result(function: Callable[[], Any], sender: Connection) -> None:
+def _send_result(
+    function: Callable[[], Any], then: Callable[[], None] | None, sender: Connection
+) -> None:
     try:
         outcome: tuple[bool, Any] = (True, function())
     except BaseException as exc:  # handed to the parent, which raises it
@@ -101,3 +116,5 @@ def _send_result(function: Callable[[], Any], sender: Connection) -> None:
     except Exception as exc:  # an exception that does not pickle: its text, then
         sender.send((False, RuntimeError(f"{type(exc).__name__}: {outcome[1]!r}")))
     sender.close()
+    if outcome[0] and then is not None:
+        then()

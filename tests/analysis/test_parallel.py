@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import time
+from pathlib import Path
 
 import pytest
 
@@ -32,9 +33,24 @@ def test_a_job_that_dies_without_a_result_is_an_error_not_a_hang() -> None:
         Forked(lambda: os._exit(3)).result()
 
 
-def test_a_cancelled_job_is_stopped() -> None:
+def test_a_job_closed_before_its_value_is_taken_is_stopped() -> None:
     job: Forked[None] = Forked(lambda: time.sleep(60))
     process = job._process
     assert process is not None
-    job.cancel()
+    job.close()
     assert process.exitcode is not None  # stopped and reaped, long before its minute
+
+
+def test_what_a_job_does_after_its_value_is_sent_is_waited_for_by_close(tmp_path: Path) -> None:
+    """The value comes back at once; the work after it (a memo written) is done by `close`."""
+    memo = tmp_path / "memo"
+
+    def write_later() -> None:
+        time.sleep(0.5)
+        memo.write_text("kept")
+
+    job = Forked(lambda: 42, then=write_later)
+    assert job.result() == 42
+    assert not memo.exists()
+    job.close()
+    assert memo.read_text() == "kept"
