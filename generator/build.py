@@ -426,25 +426,100 @@ def _build(
         )
         del features
     try:
-        return _site(
-            report,
-            config,
-            cache,
-            theme,
-            look,
-            inputs,
-            last,
-            built,
-            listing,
-            related,
-            article_keys,
-            searching,
-            strict,
-            carry_over,
-            jobs,
-            progress,
-            keep_site,
-        )
+        grouped = related.grouped
+        with _timed(report, "analyse"):
+            urls, url_problems = assign_urls(grouped.archive.articles, config)
+            taxonomies = cached_taxonomies(grouped.archive.articles, config, cache)
+        if built:  # only the site's data was wanted
+            assert last is not None
+            report.problems.clear()  # the last build's, all of them, follow
+            report = _unchanged(report, last, strict)
+            archive = related.archive()
+            diffs = cached_diffs(archive, cache, article_keys)
+            report.site = prepare(
+                archive, config, theme, urls, CODE + look, diffs, taxonomies, article_keys
+            )
+            return report
+        after_read = [*url_problems, *taxonomies.problems]
+        report.problems.extend(after_read)
+        report.articles = len(grouped.archive.articles)
+        report.stories = len(grouped.archive.stories)
+        if strict and report.problems:
+            raise ContentError(
+                f"--strict: {len(report.problems)} problem(s) in the content", report.problems
+            )
+
+        writer = SiteWriter(config.output_dir, listing)
+        carried = [f for f in carry_over if not (searching and f == BUNDLE_FOLDER)]
+        for folder in carried:
+            writer.reserve(folder)  # brought up to date in place, not deleted and linked anew
+        search: SearchStep | None = None
+        try:
+            diffs = cached_diffs(grouped.archive, cache, article_keys)
+            data = prepare(
+                grouped.archive, config, theme, urls, CODE + look, diffs, taxonomies, article_keys
+            )
+            if searching:
+                # The search documents do not show related articles: an edit's shard is indexed
+                # while they are found and the pages render.
+                writer.reserve(BUNDLE_FOLDER)
+                search = SearchStep(
+                    data,
+                    writer.staging / BUNDLE_FOLDER,
+                    config.output_dir / BUNDLE_FOLDER,
+                    cache_dir if cache else None,
+                    last.search_documents if last else None,
+                    HeldBundle(writer.staged) if writer.staged else None,
+                )
+                with _timed(report, "search"):
+                    search.begin()
+            with _timed(report, "analyse"):
+                archive = related.archive()
+                del grouped
+                if not related.beside:  # its features and fingerprints were made here:
+                    release_memory()  # the render's workers fork from a smaller process
+            with _timed(report, "render"):
+                # a new memo of facts: an article's include its related articles
+                data = dataclasses.replace(data, archive=archive, facts={})
+                if last:
+                    data = dataclasses.replace(data, recorded=last.key_for_inputs)
+                rendering = _render(data, theme, writer, jobs, cache, last, progress)
+                writer.remove_unclaimed()
+                report.pages = rendering.count
+                report.site = data if keep_site else None
+                del diffs, data
+            if search:
+                release_memory()  # Pagefind runs beside this process
+                with _timed(report, "search"):
+                    indexed = search.finish(functools.partial(_step, progress, "search"))
+                    report.searchable, report.search_shards = indexed.pages, indexed.shards
+                    report.search_reindexed = indexed.reindexed
+            files = rendering.files
+            if search:
+                files.update(
+                    (f"{BUNDLE_FOLDER}/{path}", stat) for path, stat in indexed.files.items()
+                )
+            with _timed(report, "write"):
+                for folder in carried:
+                    files.update(writer.carry_over(folder))
+                stats = writer.commit()
+        except BaseException:
+            if search:
+                search.abandon()
+            writer.abandon()
+            raise
+        report.written, report.unchanged = stats.written, stats.unchanged
+        if cache:
+            started = time.perf_counter()
+            counts = {name: getattr(report, name) for name in _COUNTS}
+            problems = [asdict(p) for p in report.problems]
+            documents = search.documents if search else {}
+            record = manifest.Manifest(
+                inputs, files, counts, problems, rendering.keys, rendering.inputs, documents
+            )
+            manifest.save(cache_dir, record)
+            report.timings["manifest"] = time.perf_counter() - started
+        return report
     finally:
         related.close()
 
@@ -458,123 +533,8 @@ def _find_related(
     step: Callable[[str], None],
     keys: Mapping[str, str] | None,
 ) -> Archive:
+    """`find_related` as `RelatedJob` calls it: (grouped, config, store), the rest given."""
     return find_related(grouped, config, jobs, step, store, keys)
-
-
-def _site(
-    report: BuildReport,
-    config: SiteConfig,
-    cache: Cache | None,
-    theme: Theme,
-    look: str,
-    inputs: str,
-    last: manifest.Manifest | None,
-    built: bool,
-    listing: SpareListing | None,
-    related: RelatedJob,
-    article_keys: Mapping[str, str],
-    searching: bool,
-    strict: bool,
-    carry_over: tuple[str, ...],
-    jobs: int,
-    progress: Progress,
-    keep_site: bool,
-) -> BuildReport:
-    """The build from the grouped archive on: URLs, taxonomies, search, related, render,
-    write, and the record of it all."""
-    cache_dir = config.root / CACHE_DIR
-    grouped = related.grouped
-    with _timed(report, "analyse"):
-        urls, url_problems = assign_urls(grouped.archive.articles, config)
-        taxonomies = cached_taxonomies(grouped.archive.articles, config, cache)
-    if built:  # only the site's data was wanted
-        assert last is not None
-        report.problems.clear()  # the last build's, all of them, follow
-        report = _unchanged(report, last, strict)
-        archive = related.archive()
-        diffs = cached_diffs(archive, cache, article_keys)
-        report.site = prepare(
-            archive, config, theme, urls, CODE + look, diffs, taxonomies, article_keys
-        )
-        return report
-    after_read = [*url_problems, *taxonomies.problems]
-    report.problems.extend(after_read)
-    report.articles = len(grouped.archive.articles)
-    report.stories = len(grouped.archive.stories)
-    if strict and report.problems:
-        raise ContentError(
-            f"--strict: {len(report.problems)} problem(s) in the content", report.problems
-        )
-
-    writer = SiteWriter(config.output_dir, listing)
-    carried = [f for f in carry_over if not (searching and f == BUNDLE_FOLDER)]
-    for folder in carried:
-        writer.reserve(folder)  # brought up to date in place, not deleted and linked anew
-    search: SearchStep | None = None
-    try:
-        diffs = cached_diffs(grouped.archive, cache, article_keys)
-        data = prepare(
-            grouped.archive, config, theme, urls, CODE + look, diffs, taxonomies, article_keys
-        )
-        if searching:
-            # The search documents do not show related articles: an edit's shard is indexed
-            # while they are found and the pages render.
-            writer.reserve(BUNDLE_FOLDER)
-            search = SearchStep(
-                data,
-                writer.staging / BUNDLE_FOLDER,
-                config.output_dir / BUNDLE_FOLDER,
-                cache_dir if cache else None,
-                last.search_documents if last else None,
-                HeldBundle(writer.staged) if writer.staged else None,
-            )
-            with _timed(report, "search"):
-                search.begin()
-        with _timed(report, "analyse"):
-            archive = related.archive()
-            del grouped
-            if not related.beside:
-                release_memory()  # features and fingerprints: workers fork from a smaller process
-        with _timed(report, "render"):
-            # a new memo of facts: an article's include its related articles
-            data = dataclasses.replace(data, archive=archive, facts={})
-            if last:
-                data = dataclasses.replace(data, recorded=last.key_for_inputs)
-            rendering = _render(data, theme, writer, jobs, cache, last, progress)
-            writer.remove_unclaimed()
-            report.pages = rendering.count
-            report.site = data if keep_site else None
-            del diffs, data
-        if search:
-            release_memory()  # Pagefind runs beside this process
-            with _timed(report, "search"):
-                indexed = search.finish(functools.partial(_step, progress, "search"))
-                report.searchable, report.search_shards = indexed.pages, indexed.shards
-                report.search_reindexed = indexed.reindexed
-        files = rendering.files
-        if search:
-            files.update((f"{BUNDLE_FOLDER}/{path}", stat) for path, stat in indexed.files.items())
-        with _timed(report, "write"):
-            for folder in carried:
-                files.update(writer.carry_over(folder))
-            stats = writer.commit()
-    except BaseException:
-        if search:
-            search.abandon()
-        writer.abandon()
-        raise
-    report.written, report.unchanged = stats.written, stats.unchanged
-    if cache:
-        started = time.perf_counter()
-        counts = {name: getattr(report, name) for name in _COUNTS}
-        problems = [asdict(p) for p in report.problems]
-        documents = search.documents if search else {}
-        record = manifest.Manifest(
-            inputs, files, counts, problems, rendering.keys, rendering.inputs, documents
-        )
-        manifest.save(cache_dir, record)
-        report.timings["manifest"] = time.perf_counter() - started
-    return report
 
 
 class RelatedJob:
