@@ -396,7 +396,7 @@ def _build(
     listing: SpareListing | None = None
     if not built:
         manifest.forget(cache_dir)
-        listing = SpareListing(config.output_dir)  # listed on the other core meanwhile
+        listing = SpareListing(config.output_dir, make=not strict)  # on the other core
     with _timed(report, "read"):
         articles, read_problems = sources.read(found, config, progress, jobs=jobs, cache=cache)
     article_keys = sources.article_keys(found, articles)

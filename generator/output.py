@@ -23,9 +23,10 @@ import subprocess
 import sys
 import time
 import weakref
-from collections.abc import Collection, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from .errors import OutputError
 
@@ -357,19 +358,33 @@ def _make_parent(target: Path) -> None:
 class SpareListing:
     """What the spare folder holds (`Staged.of`), listed by a forked process while the build
     reads and analyses on the other core: the walk of 30,000 entries took 0.26 s of an edit.
-    Made after `recover`, so that the spare listed is the one the writer will reuse."""
+    Where there is no spare (the first build after one from nothing), the process makes one
+    first: every folder of the live site, and a hard link to each of its files. The build then
+    brings it up to date as it would the last site, where it would otherwise link 28,000
+    files into an empty folder after its render (at 11,000 articles the first edit after a
+    build from nothing took 5.8 s, the next ones 4.3 s). Made after `recover`, so that the
+    spare listed is the one the writer will reuse. With `make=False` (a --strict build, which
+    may stop before writing and must then leave nothing beside the site) none is made."""
 
-    def __init__(self, output_dir: Path) -> None:
+    def __init__(self, output_dir: Path, make: bool = True) -> None:
         recover(output_dir)
         self.spare = spare_folder(output_dir)
         self._process: multiprocessing.process.BaseProcess | None = None
-        if sys.platform == "win32" or not self.spare.is_dir() or self.spare.is_symlink():
+        if sys.platform == "win32" or self.spare.is_symlink():
+            return
+        if self.spare.is_dir():
+            target: Callable[..., None] = _send_listing
+            args: tuple[Any, ...] = (self.spare,)
+        elif (
+            make and output_dir.is_dir() and not output_dir.is_symlink() and not self.spare.exists()
+        ):
+            self.spare.mkdir()  # before the fork: the writer, seeing it, waits for the rest
+            target, args = _send_mirror, (output_dir, self.spare)
+        else:
             return
         context = multiprocessing.get_context("fork")
         self._reader, sender = context.Pipe(duplex=False)
-        self._process = context.Process(
-            target=_send_listing, args=(self.spare, sender), daemon=True
-        )
+        self._process = context.Process(target=target, args=(*args, sender), daemon=True)
         self._process.start()
         sender.close()
         # a build that stops before writing (a content error) never reads it: stop it then
@@ -403,6 +418,24 @@ def _stop_listing(
 def _send_listing(root: Path, sender: multiprocessing.connection.Connection) -> None:
     with contextlib.suppress(OSError):
         sender.send(Staged.of(root))
+
+
+def _send_mirror(site: Path, spare: Path, sender: multiprocessing.connection.Connection) -> None:
+    """Make the (empty) `spare` hold the site's folders and a hard link to each of its files,
+    and send what it holds; stopped midway, what it made is a spare like any other (nothing in
+    a spare is trusted)."""
+    with contextlib.suppress(OSError):
+        base = os.fspath(spare)
+        files: dict[str, int] = {}
+        folders: list[str] = []
+        for relative, entry in walk(site):  # a folder comes before what it holds
+            if entry.is_dir(follow_symlinks=False):
+                os.mkdir(f"{base}/{relative}")
+                folders.append(relative)
+            elif entry.is_file(follow_symlinks=False):
+                os.link(entry.path, f"{base}/{relative}")
+                files[relative] = entry.inode()
+        sender.send(Staged(os.stat(base).st_dev, files, folders))
 
 
 class SiteWriter:

@@ -517,3 +517,31 @@ def test_the_snapshot_is_written_again_once_a_tenth_of_it_is_stale(
     held: int, used: int, total: int, write: bool
 ) -> None:
     assert read_snapshot.worth_writing(held, used, total) is write
+
+
+def test_the_first_edit_after_a_build_from_nothing_reuses_a_copy_of_the_site_in_links(
+    cached_site: tuple[Path, dict[str, bytes]], tmp_path: Path
+) -> None:
+    """With no spare beside the site, the build makes one of hard links while it reads, and
+    brings it up to date: the new site equals one built from nothing, its unchanged files are
+    the old site's very files, and the old site (the spare now) still has the old page."""
+    original, _ = cached_site
+    root = tmp_path / "site"
+    shutil.copytree(original, root)
+    out = root / "public"
+    assert not (root / ".public.spare").exists()
+    edited = sorted((root / "content").rglob("*.md"))[3]
+    edited.write_text(edited.read_text() + "\nA sentence added by the test.\n")
+    before = {path: (out / path).stat().st_ino for path in snapshot(out)}
+    old = {path: data for path, data in snapshot(out).items()}
+    site = build_site(root)
+    fresh = tmp_path / "fresh"
+    shutil.copytree(root, fresh, ignore=shutil.ignore_patterns("public", ".public.*", CACHE_DIR))
+    assert differences(snapshot(site.out), snapshot(build_site(fresh).out)) == []
+    now = snapshot(site.out)
+    changed = [path for path in now if old.get(path) != now[path]]
+    assert 0 < len(changed) < len(now) / 4
+    kept = [path for path in now if path in before and path not in changed]
+    assert all((out / path).stat().st_ino == before[path] for path in kept)
+    spare = root / ".public.spare"
+    assert all((spare / path).read_bytes() == old[path] for path in changed if path in old)
