@@ -13,8 +13,6 @@ from .features import ArticleFeatures, compute_features_in_parallel
 from .related import RelatedIndex, related_index
 from .versions import VersionMemo, find_stories
 
-Related = dict[str, tuple[str, ...]]
-
 
 class MemoStore(Protocol):
     """Where the last build's analysis memos are kept between builds, by name: "related" (a
@@ -24,30 +22,6 @@ class MemoStore(Protocol):
     def load(self, name: str) -> object | None: ...
 
     def save(self, name: str, memo: object) -> None: ...
-
-
-def analyse(
-    articles: Sequence[Article],
-    config: SiteConfig,
-    features: Mapping[str, ArticleFeatures] | None = None,
-    jobs: int = 1,
-    step: Callable[[str], None] | None = None,
-    store: MemoStore | None = None,
-    keys: Mapping[str, str] | None = None,
-) -> Archive:
-    """Drop drafts, order newest first, group versions into stories, find related stories.
-
-    `features` (by article id, e.g. from a cache keyed by `features.cache_key`) saves
-    recomputing them; missing ones are computed once here and shared by versions and related.
-    Features, grouping and related use `jobs` processes where the archive is large enough.
-    `step(name)` is told as each of them begins ("features", "grouping", "related"), for a
-    progress line: on a large archive each takes seconds to minutes. `store` keeps memos of
-    grouping and related stories between builds, and `keys` names each article's text (its
-    features' cache key, by id): an edit of a few articles then reads, compares and scores only
-    what it can change (`features` may load lazily: it is not read whole).
-    """
-    grouped = group_stories(articles, config, features, jobs, step, store, keys)
-    return find_related(grouped, config, jobs, step, store, keys)
 
 
 @dataclass(frozen=True)
@@ -68,7 +42,17 @@ def group_stories(
     store: MemoStore | None = None,
     keys: Mapping[str, str] | None = None,
 ) -> Grouped:
-    """The first half of `analyse`: drafts dropped, newest first, versions grouped."""
+    """Drop drafts, order newest first, group versions into stories (the related stories are
+    found from the result by `find_related`).
+
+    `features` (by article id, e.g. from a cache keyed by `features.cache_key`) saves
+    recomputing them; missing ones are computed once here and shared with `find_related`.
+    Features, grouping and related use `jobs` processes where the archive is large enough.
+    `step(name)` is told as each of them begins ("features", "grouping", "related"), for a
+    progress line: on a large archive each takes seconds to minutes. `store` keeps memos of
+    grouping and related stories between builds, and `keys` names each article's text (its
+    features' cache key, by id): an edit of a few articles then reads, compares and scores only
+    what it can change (`features` may load lazily: it is not read whole)."""
     began = step or _silent
     published = sorted((a for a in articles if not a.draft), key=lambda a: a.sort_key, reverse=True)
     given: Mapping[str, ArticleFeatures] = features or {}
@@ -110,7 +94,7 @@ def find_related(
     store: MemoStore | None = None,
     keys: Mapping[str, str] | None = None,
 ) -> Archive:
-    """The second half of `analyse`: the archive with each article's related articles."""
+    """The grouped archive with each article's related articles (see `group_stories`)."""
     archive = grouped.archive
     if not config.related.enabled:
         return archive
