@@ -19,6 +19,7 @@ import pickle
 import zlib
 from collections.abc import Iterator, Mapping
 from pathlib import Path
+from typing import IO
 
 from .cache import CODE
 from .readers import ReadResult
@@ -47,10 +48,10 @@ def load(folder: Path) -> dict[str, ReadResult]:
     return found
 
 
-def _segments(file: object) -> Iterator[tuple[bytes, int]]:
+def _segments(file: IO[bytes]) -> Iterator[tuple[bytes, int]]:
     while True:
         try:
-            payload, checksum = pickle.load(file)  # type: ignore[arg-type]
+            payload, checksum = pickle.load(file)
         except EOFError:
             return
         if not isinstance(payload, bytes) or not isinstance(checksum, int):
