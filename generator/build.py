@@ -13,6 +13,7 @@ import itertools
 import multiprocessing
 import os
 import pickle
+import shutil
 import sys
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -242,6 +243,21 @@ def write_pages(
     return done
 
 
+def compiled_templates(cache_dir: Path) -> Path | None:
+    """The folder Jinja keeps compiled templates in: one per version of Broadsheet's code (the
+    environment's settings are part of the code, and not of Jinja's keys); older ones are
+    removed. None where it cannot be made: the templates are then compiled each time."""
+    root = cache_dir / "templates"
+    folder = root / CODE
+    if not folder.is_dir():
+        shutil.rmtree(root, ignore_errors=True)
+        try:
+            folder.mkdir(parents=True)
+        except OSError:
+            return None
+    return folder
+
+
 def _render(
     data: SiteData,
     theme: Theme,
@@ -437,7 +453,15 @@ def _build(
             archive = related.archive()
             diffs = cached_diffs(archive, cache, article_keys)
             report.site = prepare(
-                archive, config, theme, urls, CODE + look, diffs, taxonomies, article_keys
+                archive,
+                config,
+                theme,
+                urls,
+                CODE + look,
+                diffs,
+                taxonomies,
+                article_keys,
+                compiled_templates(cache_dir) if cache else None,
             )
             return report
         after_read = [*url_problems, *taxonomies.problems]
@@ -457,7 +481,15 @@ def _build(
         try:
             diffs = cached_diffs(grouped.archive, cache, article_keys)
             data = prepare(
-                grouped.archive, config, theme, urls, CODE + look, diffs, taxonomies, article_keys
+                grouped.archive,
+                config,
+                theme,
+                urls,
+                CODE + look,
+                diffs,
+                taxonomies,
+                article_keys,
+                compiled_templates(cache_dir) if cache else None,
             )
             if searching:
                 # The search documents do not show related articles: an edit's shard is indexed
@@ -480,7 +512,9 @@ def _build(
                     release_memory()  # the render's workers fork from a smaller process
             with _timed(report, "render"):
                 # a new memo of facts: an article's include its related articles
-                data = dataclasses.replace(data, archive=archive, facts={})
+                data = dataclasses.replace(
+                    data, archive=archive, facts={}, memos=_MemoStore(cache_dir) if cache else None
+                )
                 if last:
                     data = dataclasses.replace(data, recorded=last.key_for_inputs)
                 rendering = _render(data, theme, writer, jobs, cache, last, progress)

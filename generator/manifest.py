@@ -46,7 +46,7 @@ class Manifest:
         return self.files.get(relative) if self.keys.get(relative) == key else None
 
     def key_for_inputs(self, relative: str, inputs: str) -> str | None:
-        """The key the last build rendered this article page from, if its inputs are the same."""
+        """The key the last build rendered this page from, if its inputs are the same."""
         return self.keys.get(relative) if self.page_inputs.get(relative) == inputs else None
 
     def problem_objects(self) -> list[Problem]:

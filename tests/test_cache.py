@@ -149,6 +149,35 @@ def test_an_edit_rewrites_only_the_pages_that_show_it(site_root: Path) -> None:
     assert 1 <= site.report.written <= 4  # the article, the feed, the catalog, the sitemap at most
 
 
+def test_a_list_page_whose_articles_stay_follows_a_new_page_count(
+    site_root: Path, tmp_path: Path
+) -> None:
+    """An older article by an author of two (two to a page) leaves the first page of the
+    author's list showing the same articles, but that page must now link a second one."""
+    build_site(site_root)
+    older = site_root / "content" / "news" / "older.md"
+    older.write_text(
+        "---\ntitle: Chess congress opens\nauthors: Nia Castell\ndate: 2023-02-01\n---\n"
+        "Sixty players sat down to the first round of the county chess congress.\n"
+    )
+    site = build_site(site_root)
+    first = (site.out / "authors" / "nia-castell" / "index.html").read_text()
+    assert 'rel="next" href="/archive/authors/nia-castell/page/2/"' in first
+    _same_as_from_nothing(site_root, tmp_path / "fresh")
+
+
+def test_a_new_base_url_reaches_every_line_of_the_catalog(site_root: Path, tmp_path: Path) -> None:
+    """The catalog's lines are kept between builds by what they show: the site's address is
+    part of every one."""
+    build_site(site_root)
+    config = site_root / "site.toml"
+    config.write_text(config.read_text().replace("example.org/archive/", "example.net/papers/"))
+    site = build_site(site_root)
+    urls = [article["url"] for article in site.catalog()["articles"]]
+    assert urls and all(url.startswith("https://example.net/papers/") for url in urls)
+    _same_as_from_nothing(site_root, tmp_path / "fresh")
+
+
 def test_a_skipped_build_keeps_the_cache_for_the_next_edit(site_root: Path) -> None:
     build_site(site_root)
     build_site(site_root)  # unchanged: skipped

@@ -10,72 +10,100 @@ from .stories import story_path
 from .urls import absolute
 
 if TYPE_CHECKING:
+    from ..analysis.archive import MemoStore
+    from ..model import Article, Story
     from .site import SiteData
 
 CATALOG_VERSION = 1
 
 
-def catalog(data: SiteData) -> dict[str, Any]:
-    config = data.config
+def article_entry(data: SiteData, article: Article) -> dict[str, Any]:
     archive = data.archive
-    articles = []
-    for article in sorted(archive.articles, key=lambda a: a.id):
-        articles.append(
-            {
-                "id": article.id,
-                "url": absolute(config, data.urls.by_id[article.id]),
-                "title": article.title,
-                "dek": article.dek,
-                "authors": list(article.authors),
-                "publication": article.publication,
-                "section": article.section,
-                "date_published": when_iso(article.date),
-                "date_modified": when_iso(article.updated),
-                "word_count": article.word_count,
-                "tags": list(article.tags),
-                "source_url": article.source_url or None,
-                "source_path": article.source_path,
-                "format": article.format,
-                "story": archive.story_of.get(article.id),
-                "related": list(archive.related.get(article.id, ())),
-            }
-        )
-    stories = [
-        {
-            "id": story.id,
-            "url": absolute(config, story_path(story)),
-            "title": data.by_id[story.main_id].title,
-            "main": story.main_id,
-            "versions": [
-                {"id": v.article_id, "kind": v.kind, "based_on": v.based_on} for v in story.versions
-            ],
-        }
-        for story in archive.stories
-    ]
     return {
-        "catalog_version": CATALOG_VERSION,
-        "site": {"title": config.title, "base_url": config.base_url, "language": config.language},
-        "articles": articles,
-        "stories": stories,
+        "id": article.id,
+        "url": absolute(data.config, data.urls.by_id[article.id]),
+        "title": article.title,
+        "dek": article.dek,
+        "authors": list(article.authors),
+        "publication": article.publication,
+        "section": article.section,
+        "date_published": when_iso(article.date),
+        "date_modified": when_iso(article.updated),
+        "word_count": article.word_count,
+        "tags": list(article.tags),
+        "source_url": article.source_url or None,
+        "source_path": article.source_path,
+        "format": article.format,
+        "story": archive.story_of.get(article.id),
+        "related": list(archive.related.get(article.id, ())),
     }
 
 
-def catalog_json(data: SiteData) -> bytes:
+def story_entry(data: SiteData, story: Story) -> dict[str, Any]:
+    return {
+        "id": story.id,
+        "url": absolute(data.config, story_path(story)),
+        "title": data.by_id[story.main_id].title,
+        "main": story.main_id,
+        "versions": [
+            {"id": v.article_id, "kind": v.kind, "based_on": v.based_on} for v in story.versions
+        ],
+    }
+
+
+def catalog(data: SiteData) -> dict[str, Any]:
+    config = data.config
+    return {
+        "catalog_version": CATALOG_VERSION,
+        "site": {"title": config.title, "base_url": config.base_url, "language": config.language},
+        "articles": [article_entry(data, a) for a in sorted(data.archive.articles, key=_by_id)],
+        "stories": [story_entry(data, s) for s in data.archive.stories],
+    }
+
+
+def catalog_json(data: SiteData, memos: MemoStore | None = None) -> bytes:
     """One article, and one story, per line: it reads and diffs well, and every line goes
     through json's C encoder (an indented dump of the whole takes its slow Python path, 1.3 s
-    at 11,000 articles)."""
-    value = catalog(data)
-    lines = ["{"]
-    for number, (key, item) in enumerate(value.items(), start=1):
-        last = number == len(value)
-        if isinstance(item, list):
-            lines.append(f" {_json(key)}: [")
-            lines.append(",\n".join(f"  {_json(entry)}" for entry in item))
-            lines.append(" ]" if last else " ],")
-        else:
-            lines.append(f" {_json(key)}: {_json(item)}" + ("" if last else ","))
-    lines.append("}\n")
-    return "\n".join(line for line in lines if line).encode("utf-8")
+    at 11,000 articles). An article's line is made of its facts (`SiteData.line_facts`): the
+    lines of the last catalog, kept in `memos`, stand for articles whose facts are the same
+    (an edit makes one line again, not 11,000: 0.4 s)."""
+    config = data.config
+    site = {"title": config.title, "base_url": config.base_url, "language": config.language}
+    kept = memos.load(LINES_MEMO) if memos else None
+    last = kept if isinstance(kept, dict) else {}
+    lines: dict[bytes, str] = {}
+    for article in sorted(data.archive.articles, key=_by_id):
+        facts = data.line_facts(article.id)
+        line = last.get(facts)
+        lines[facts] = line if line is not None else _json(article_entry(data, article))
+    if memos and lines != last:
+        memos.save(LINES_MEMO, lines)
+    stories = [_json(story_entry(data, story)) for story in data.archive.stories]
+    parts = [
+        "{",
+        f' "catalog_version": {CATALOG_VERSION},',
+        f' "site": {_json(site)},',
+        _listed("articles", list(lines.values()), last=False),
+        _listed("stories", stories, last=True),
+        "}\n",
+    ]
+    return "\n".join(part for part in parts if part).encode("utf-8")
+
+
+LINES_MEMO = "catalog-lines"
+"""The memo of the last catalog's article lines, by each article's facts."""
+
+
+def _listed(name: str, lines: list[str], *, last: bool) -> str:
+    end = " ]" if last else " ],"
+    if not lines:
+        return f" {_json(name)}: [\n{end}"
+    body = ",\n".join(f"  {line}" for line in lines)
+    return f" {_json(name)}: [\n{body}\n{end}"
+
+
+def _by_id(article: Article) -> str:
+    return article.id
 
 
 def _json(value: Any) -> str:

@@ -9,7 +9,8 @@ import functools
 import hashlib
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import jinja2
 from markupsafe import Markup
@@ -35,6 +36,9 @@ from .views import (
     site_view,
     summary,
 )
+
+if TYPE_CHECKING:
+    from ..analysis.archive import MemoStore
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,6 +99,8 @@ class SiteData:
     """A memo of `_facts` by article id, and of the site-wide part of `article_inputs` ("")."""
     story_facts: dict[str, bytes] = field(default_factory=dict)
     """A memo of `_story_facts` by story id."""
+    memos: MemoStore | None = None
+    """Where what the last build made is kept, for pages made of many parts (catalog.json)."""
 
     def article_inputs(self, article_id: str) -> str:
         """A digest of everything the article's page is made of: the site (code, theme,
@@ -137,6 +143,10 @@ class SiteData:
             own = (self._key_text(self.by_id[article_id]), self.urls.by_id[article_id], related)
             made = self.facts[article_id] = _digest(repr(own), story)
         return made
+
+    def line_facts(self, article_id: str) -> bytes:
+        """The site's and the article's facts: what a line about the article is made of."""
+        return self._site_facts() + self._facts(article_id)
 
     def _story_facts(self, story_id: str) -> bytes:
         """A story's versions, kinds and main version, once per story (not once per version)."""
@@ -277,11 +287,13 @@ def prepare(
     diffs: Mapping[tuple[str, str], VersionDiff] | None = None,
     taxonomies: Taxonomies | None = None,
     article_keys: Mapping[str, str] | None = None,
+    compiled_templates: Path | None = None,
 ) -> SiteData:
     """`fingerprint` names the code and theme; pages are keyed by it and by their values.
     `diffs` are diffs between versions made earlier (see `SiteData.diffs`); `taxonomies`, made
     earlier by the build (which reports their problems), are made here when not given;
-    `article_keys` are the cache keys of the articles' sources (see `SiteData.article_keys`)."""
+    `article_keys` are the cache keys of the articles' sources (see `SiteData.article_keys`);
+    `compiled_templates` a folder to keep the compiled templates in."""
     site = site_view(config, lambda path: href(config, path))
     return SiteData(
         config=config,
@@ -292,7 +304,7 @@ def prepare(
         by_id={a.id: a for a in archive.articles},
         story_by_id={s.id: s for s in archive.stories},
         site=site,
-        env=make_environment(theme),
+        env=make_environment(theme, compiled_templates),
         fingerprint=entry_key("site", fingerprint, repr(config), repr(site)),
         diffs=dict(diffs or {}),
         article_keys=dict(article_keys or {}),
@@ -438,15 +450,19 @@ def paginate(
     ids: Sequence[str],
     base: str,
     render_page: Callable[[Deferred, Pagination], Rendered],
+    shown_as: str,
 ) -> Iterator[Page]:
-    """Split a list into pages: base, base/page/2/, ... (base is a site path ending in "/")."""
+    """Split a list into pages: base, base/page/2/, ... (base is a site path ending in "/").
+    `shown_as` names everything else `render_page` puts on a page (title, heading): with the
+    articles listed and the page's number, it is what the page is made of, so a page whose
+    inputs the last build recorded is not keyed again (an edit leaves 2,800 list pages)."""
     per_page = data.config.per_page
     count = max(1, -(-len(ids) // per_page))
 
     def path_of(n: int) -> str:
         return base if n == 1 else f"{base}page/{n}/"
 
-    for n in range(1, count + 1):
+    def page(n: int) -> Rendered:
         chunk = data.summaries_of(ids[(n - 1) * per_page : n * per_page])
         pagination = Pagination(
             number=n,
@@ -458,7 +474,17 @@ def paginate(
                 for k in page_window(n, count)
             ),
         )
-        yield Page(output_file(path_of(n)), render_page(chunk, pagination))
+        return render_page(chunk, pagination)
+
+    def made(n: int) -> bytes:
+        return page(n).make()
+
+    for n in range(1, count + 1):
+        path = output_file(path_of(n))
+        shown = data.facts_key(ids[(n - 1) * per_page : n * per_page])
+        inputs = _digest(repr((shown_as, base, n, count)), shown.encode()).hex()
+        known = data.known_page(path, inputs, functools.partial(made, n))
+        yield known or Page(path, page(n), inputs)
 
 
 def page_window(current: int, count: int, around: int = 2) -> list[int]:
@@ -489,7 +515,7 @@ def home_pages(data: SiteData) -> Iterator[Page]:
             is_home=pagination.number == 1,
         )
 
-    yield from paginate(data, ids, "/", page)
+    yield from paginate(data, ids, "/", page, "home")
 
 
 def archive_pages(data: SiteData) -> Iterator[Page]:
@@ -525,8 +551,13 @@ def archive_pages(data: SiteData) -> Iterator[Page]:
     if undated:
         groups.append(("undated", "Undated articles", undated))
     for slug, name, ids in groups:
+        heading = f"Articles from {name}"
         yield from paginate(
-            data, ids, f"/archive/{slug}/", _list_renderer(data, name, f"Articles from {name}")
+            data,
+            ids,
+            f"/archive/{slug}/",
+            _list_renderer(data, name, heading),
+            repr((name, heading)),
         )
 
 
@@ -547,6 +578,7 @@ def term_pages(data: SiteData, kind: str, title: str, terms: tuple[Term, ...]) -
             term.article_ids,
             f"/{kind}/{term.slug}/",
             _list_renderer(data, term.name, heading),
+            repr((term.name, heading)),
         )
 
 
@@ -601,7 +633,8 @@ def machine_pages(data: SiteData) -> Iterator[Page]:
     yield Page("robots.txt", feeds.robots(absolute(config, "/sitemap.xml")))
     every = data.archive.articles
     yield Page(
-        "catalog.json", _made_of(data, "catalog.json", every, lambda: catalog.catalog_json(data))
+        "catalog.json",
+        _made_of(data, "catalog.json", every, lambda: catalog.catalog_json(data, data.memos)),
     )
 
 

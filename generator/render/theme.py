@@ -56,8 +56,10 @@ def find_theme(config: SiteConfig) -> Theme:
     )
 
 
-def make_environment(theme: Theme) -> jinja2.Environment:
-    """A Jinja2 environment that escapes everything and fails loudly on undefined names."""
+def make_environment(theme: Theme, compiled: Path | None = None) -> jinja2.Environment:
+    """A Jinja2 environment that escapes everything and fails loudly on undefined names.
+    `compiled` is a folder to keep compiled templates in (by their source): every build's
+    processes otherwise compile the theme again, 0.1 s each."""
     loaders: list[jinja2.BaseLoader] = []
     if theme.site_templates.is_dir():
         loaders.append(jinja2.FileSystemLoader(str(theme.site_templates)))
@@ -69,6 +71,7 @@ def make_environment(theme: Theme) -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
+        bytecode_cache=jinja2.FileSystemBytecodeCache(str(compiled)) if compiled else None,
     )
     env.filters["search_text"] = search_text
     return env
