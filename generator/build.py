@@ -272,7 +272,12 @@ def _render(
     process."""
     global _RENDERING
     total = len(data.archive.articles)
-    parallel = jobs > 1 and total >= 2 * RENDER_CHUNK and sys.platform != "win32"
+    parallel = (
+        jobs > 1
+        and total >= 2 * RENDER_CHUNK
+        and sys.platform != "win32"
+        and _pages_to_make(data) > RENDER_CHUNK
+    )
     result = Written()
     if not parallel:
         articles = data.archive.articles
@@ -309,6 +314,21 @@ def _render(
     finally:
         _RENDERING = None
     return result
+
+
+def _pages_to_make(data: SiteData) -> int:
+    """How many article pages the last build did not make from the same inputs. Where they are
+    few (an edit), every page but a handful is linked, and forked workers would only take
+    the other core from Pagefind (and copy the pages of memory they touch)."""
+    recorded = data.recorded
+    if recorded is None:
+        return len(data.archive.articles)
+    by_id = data.urls.by_id
+    return sum(
+        1
+        for article in data.archive.articles
+        if recorded(output_file(by_id[article.id]), data.article_inputs(article.id)) is None
+    )
 
 
 def _batches(pages: Iterator[Page], size: int) -> Iterator[list[Page]]:
@@ -479,14 +499,13 @@ def _build(
             writer.reserve(folder)  # brought up to date in place, not deleted and linked anew
         search: SearchStep | None = None
         try:
-            diffs = cached_diffs(grouped.archive, cache, article_keys)
             data = prepare(
                 grouped.archive,
                 config,
                 theme,
                 urls,
                 CODE + look,
-                diffs,
+                None,
                 taxonomies,
                 article_keys,
                 compiled_templates(cache_dir) if cache else None,
@@ -506,6 +525,7 @@ def _build(
                 with _timed(report, "search"):
                     search.begin()
             with _timed(report, "analyse"):
+                diffs = cached_diffs(grouped.archive, cache, article_keys)  # after Pagefind starts
                 archive = related.archive()
                 del grouped
                 if not related.beside:  # its features and fingerprints were made here:
@@ -513,7 +533,11 @@ def _build(
             with _timed(report, "render"):
                 # a new memo of facts: an article's include its related articles
                 data = dataclasses.replace(
-                    data, archive=archive, facts={}, memos=_MemoStore(cache_dir) if cache else None
+                    data,
+                    archive=archive,
+                    diffs=dict(diffs),
+                    facts={},
+                    memos=_MemoStore(cache_dir) if cache else None,
                 )
                 if last:
                     data = dataclasses.replace(data, recorded=last.key_for_inputs)

@@ -37,6 +37,7 @@ import json
 import os
 import shutil
 import subprocess
+import tempfile
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -45,7 +46,15 @@ from pathlib import Path
 from . import search_state
 from .config import SearchSettings
 from .errors import SearchIndexError
-from .output import FileStat, Staged, file_stat, place_link, replace_file, write_new_file
+from .output import (
+    FileStat,
+    Staged,
+    file_stat,
+    place_link,
+    replace_file,
+    walk,
+    write_new_file,
+)
 from .render.urls import SEARCH_BUNDLE
 from .search_canonical import canonicalise_bundle
 from .search_farm import FARM_FOLDER, farm_name, fill_farm, remove_other_farms
@@ -362,18 +371,69 @@ def _index_shard(
 
 @dataclass
 class _Running:
-    """Pagefind indexing one shard into `work`/out, its output going to `work`/pagefind.log."""
+    """Pagefind indexing one shard into `out` (under `work`, or a scratch folder in memory:
+    see `_scratch_folder`), its output going to `work`/pagefind.log."""
 
     shard: Shard
     folder: str
     work: Path
     process: subprocess.Popen[bytes]
+    scratch: Path | None = None
+
+    @property
+    def out(self) -> Path:
+        return (self.scratch or self.work) / "out"
 
     def stop(self) -> None:
         if self.process.poll() is None:
             self.process.kill()
         self.process.wait()
         shutil.rmtree(self.work, ignore_errors=True)
+        if self.scratch:
+            shutil.rmtree(self.scratch, ignore_errors=True)
+
+
+MEMORY_FOLDER = Path("/dev/shm")
+"""Linux's file system in memory, where Pagefind writes a shard's bundle when there is room."""
+
+_SCRATCH_PREFIX = "broadsheet-pagefind-"
+
+
+def _scratch_folder(farm_bytes: int) -> Path | None:
+    """A new folder in memory for one shard's Pagefind output, or None (no such file system,
+    or less room than ten times the documents: the bundle is then written beside the site).
+    Pagefind writes 770 files per shard from 50 threads; on ext4 their creation costs 0.6 s
+    of kernel time that a memory file system does not (1.65 -> 1.3 s per shard on 2 cores).
+    Folders left by killed builds (named by their process) are removed first."""
+    if not MEMORY_FOLDER.is_dir():
+        return None
+    try:
+        _remove_orphan_scratch()
+        room = os.statvfs(MEMORY_FOLDER)
+        if room.f_bavail * room.f_frsize < 10 * farm_bytes + (64 << 20):
+            return None
+        return Path(tempfile.mkdtemp(prefix=f"{_SCRATCH_PREFIX}{os.getpid()}-", dir=MEMORY_FOLDER))
+    except OSError:
+        return None
+
+
+def _remove_orphan_scratch() -> None:
+    for entry in os.scandir(MEMORY_FOLDER):
+        if not entry.name.startswith(_SCRATCH_PREFIX):
+            continue
+        pid = entry.name[len(_SCRATCH_PREFIX) :].split("-", 1)[0]
+        if pid.isdigit() and not _alive(int(pid)):
+            shutil.rmtree(entry.path, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def _start_shard(
@@ -389,18 +449,27 @@ def _start_shard(
     work = bundle / f".shard-{shard.number}.work"
     farm = farms / farm_name(shard.number) if farms else work / "site"
     shutil.rmtree(work, ignore_errors=True)  # what a killed build left in a reused staging folder
+    scratch: Path | None = None
     try:
         fill_farm(farm, shard.pages, render)
+        scratch = _scratch_folder(_folder_bytes(farm))
         executable, _ = _pagefind()
-        command = [executable, "--site", str(farm), "--output-path", str(work / "out")]
+        out = (scratch or work) / "out"
+        command = [executable, "--site", str(farm), "--output-path", str(out)]
         command += ["--force-language", _force_language(language), "--quiet"]
         work.mkdir(parents=True, exist_ok=True)
         with open(work / "pagefind.log", "wb") as log:  # a file, not a pipe: nothing to drain
             process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=log, stderr=log)
     except OSError as exc:
         shutil.rmtree(work, ignore_errors=True)
+        if scratch:
+            shutil.rmtree(scratch, ignore_errors=True)
         raise SearchIndexError(f"Could not index the search documents: {exc}") from exc
-    return _Running(shard, folder, work, process)
+    return _Running(shard, folder, work, process, scratch)
+
+
+def _folder_bytes(folder: Path) -> int:
+    return sum(e.stat().st_size for _, e in walk(folder) if e.is_file(follow_symlinks=False))
 
 
 def _finish_shard(running: _Running, bundle: Path, live: Path | None = None) -> BundleRecord:
@@ -408,8 +477,7 @@ def _finish_shard(running: _Running, bundle: Path, live: Path | None = None) -> 
     folder held. A file with the very bytes of the live site's (`live`: its bundle) is that
     file, linked: an edit's shard changes a dozen of its 700 files, and the rest keep their
     inodes and times (nothing new to copy for a deploy, no new inode to make)."""
-    shard, folder, work = running.shard, running.folder, running.work
-    out = work / "out"
+    shard, folder, work, out = running.shard, running.folder, running.work, running.out
     try:
         if running.process.wait() != 0:
             said = (work / "pagefind.log").read_text("utf-8", "replace").strip().splitlines()
@@ -428,6 +496,8 @@ def _finish_shard(running: _Running, bundle: Path, live: Path | None = None) -> 
             same = _same_file(made, os.fspath(live / folder / relative)) if live else None
             if same:
                 place_link(same[0], same[1], into)
+            elif running.scratch:  # another file system: copied, as a new file
+                write_new_file(into, Path(made).read_bytes())
             else:
                 replace_file(made, into)
     except OSError as exc:

@@ -7,7 +7,9 @@ import contextlib
 import gzip
 import importlib
 import json
+import os
 import shutil
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -112,6 +114,43 @@ def test_sharded_builds_of_one_input_are_byte_identical(tmp_path: Path) -> None:
         assert (first.out / relative).read_bytes() == (second.out / relative).read_bytes()
 
 
+def test_pagefind_writes_in_memory_what_it_would_write_beside_the_site(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Where a memory file system has room, Pagefind writes each shard there: the bundle is the
+    same bytes, nothing is left there after the build, and what killed builds left there (named
+    by their process) is removed, but not what a running build uses."""
+    memory = tmp_path / "memory"
+    memory.mkdir()
+    gone = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    orphan = memory / f"broadsheet-pagefind-{gone}-x1"
+    running = memory / f"broadsheet-pagefind-{os.getpid()}-x2"
+    for folder in (orphan, running):
+        (folder / "out").mkdir(parents=True)
+    used: list[Path] = []
+    scratch = search_module._scratch_folder
+
+    def spy(size: int) -> Path | None:
+        made = scratch(size)
+        used.extend([made] if made else [])
+        return made
+
+    monkeypatch.setattr(search_module, "MEMORY_FOLDER", memory)
+    monkeypatch.setattr(search_module, "_scratch_folder", spy)
+    in_memory = build_site(copy_demo(tmp_path / "one", shard_size=4), search=True)
+    assert len(used) == 4 and all(path.parent == memory for path in used)
+    assert sorted(memory.iterdir()) == [running]
+    monkeypatch.setattr(search_module, "MEMORY_FOLDER", tmp_path / "no such folder")
+    beside = build_site(copy_demo(tmp_path / "two", shard_size=4), search=True)
+    assert len(used) == 4
+    assert differences(snapshot(in_memory.out), snapshot(beside.out)) == []
+
+
 def test_a_new_headline_reindexes_only_its_own_shard(sharded: BuiltSite) -> None:
     """The new headline shows on other pages too (the other versions' notes, related lists),
     but only the edited article's search document changes."""
@@ -168,10 +207,13 @@ def test_a_failed_search_index_keeps_the_last_good_site(
 
 @pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="lists child processes in /proc")
 def test_a_build_failing_while_pagefind_indexes_stops_it_and_keeps_the_last_good_site(
-    sharded: BuiltSite, monkeypatch: pytest.MonkeyPatch
+    sharded: BuiltSite, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     """An edit's shard is indexed while the build goes on (the render): a failure there stops
-    Pagefind (no process left running or unreaped) and removes its work."""
+    Pagefind (no process left running or unreaped) and removes its work, in memory too."""
+    memory = tmp_path / "memory"
+    memory.mkdir()
+    monkeypatch.setattr(search_module, "MEMORY_FOLDER", memory)
     good = snapshot(sharded.out)
     edited = sharded.root / EDITED
     edited.write_text(edited.read_text() + "\nThe harbourmaster counted nine barges.\n")
@@ -193,6 +235,7 @@ def test_a_build_failing_while_pagefind_indexes_stops_it_and_keeps_the_last_good
     assert differences(snapshot(sharded.out), good) == []
     spare = sharded.out.parent / ".public.spare" / "pagefind"
     assert not list(spare.glob(".shard-*"))
+    assert not list(memory.iterdir())
     monkeypatch.undo()
     again = build_site(sharded.root, search=True)
     assert again.report.search_reindexed == 1
