@@ -8,6 +8,7 @@ The manifest lives in `.broadsheet-cache/`; if it is missing or unreadable, the 
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import pickle
 from dataclasses import dataclass, field
@@ -108,6 +109,13 @@ def save(cache_dir: Path, manifest: Manifest) -> None:
     took 0.08 s and 0.04 s."""
     fields = {name: getattr(manifest, name) for name in Manifest.__dataclass_fields__}
     write_state(cache_dir, MANIFEST_FILE, pickle.dumps(fields, protocol=pickle.HIGHEST_PROTOCOL))
+    with contextlib.suppress(OSError):
+        (cache_dir / _FORMER_FILE).unlink(missing_ok=True)
+
+
+_FORMER_FILE = "last-build.json"
+"""Where earlier versions of Broadsheet kept the manifest, as JSON (10 MB at 11,000 articles):
+removed once the pickle is written."""
 
 
 def forget(cache_dir: Path) -> None:
