@@ -55,6 +55,7 @@ from .render.stories import diff_pairs
 from .render.theme import Theme, find_theme
 from .render.urls import assign_urls, output_file
 from .search import BUNDLE_FOLDER, HeldBundle
+from .search_early import EarlySearch, start_early
 from .search_step import SearchStep
 
 Progress = Callable[[str, int, int], None]
@@ -444,23 +445,44 @@ def _build(
         report.cache_hits, report.cache_misses = cache.hits, cache.misses
     report.problems.extend(read_problems)
     report.drafts = sum(1 for a in articles if a.draft)
-    with _timed(report, "analyse"):
-        progress("analyse: features", 0, 0)
-        features = cached_features(articles, config, cache, jobs, article_keys)
-        step = functools.partial(_step, progress, "analyse")
-        store = _MemoStore(cache.folder) if cache else None
-        keys = features.keys if isinstance(features, CachedFeatures) else None
-        # An edit's related articles are found on the other core while the URLs, taxonomies
-        # and search documents are made; a first build's here (its memory peak stays alone).
-        incremental = cache is not None and cache.misses * 10 <= cache.hits
-        related = RelatedJob(
-            group_stories(articles, config, features, jobs, step, store, keys),
-            config,
-            functools.partial(_find_related, jobs=jobs, step=step, keys=keys),
-            store,
-            beside=incremental and can_fork(),
-        )
-        del features
+    compiled = compiled_templates(cache_dir) if cache else None
+    early: EarlySearch | None = None
+    if searching and cache and last and not built:  # an edit's shard, guessed (search_early.py)
+        with _timed(report, "search"):
+            early = start_early(
+                articles,
+                article_keys,
+                last.search_contexts,
+                last.search_documents,
+                config,
+                theme,
+                CODE + look,
+                compiled,
+                cache_dir,
+            )
+    try:
+        with _timed(report, "analyse"):
+            progress("analyse: features", 0, 0)
+            features = cached_features(articles, config, cache, jobs, article_keys)
+            step = functools.partial(_step, progress, "analyse")
+            store = _MemoStore(cache.folder) if cache else None
+            keys = features.keys if isinstance(features, CachedFeatures) else None
+            # An edit's related articles are found on the other core while the URLs,
+            # taxonomies and search documents are made; a first build's here (its memory peak
+            # stays alone).
+            incremental = cache is not None and cache.misses * 10 <= cache.hits
+            related = RelatedJob(
+                group_stories(articles, config, features, jobs, step, store, keys),
+                config,
+                functools.partial(_find_related, jobs=jobs, step=step, keys=keys),
+                store,
+                beside=incremental and can_fork(),
+            )
+            del features
+    except BaseException:
+        if early:
+            early.stop()
+        raise
     try:
         grouped = related.grouped
         with _timed(report, "analyse"):
@@ -481,7 +503,7 @@ def _build(
                 diffs,
                 taxonomies,
                 article_keys,
-                compiled_templates(cache_dir) if cache else None,
+                compiled,
             )
             return report
         after_read = [*url_problems, *taxonomies.problems]
@@ -508,7 +530,7 @@ def _build(
                 None,
                 taxonomies,
                 article_keys,
-                compiled_templates(cache_dir) if cache else None,
+                compiled,
             )
             if searching:
                 # The search documents do not show related articles: an edit's shard is indexed
@@ -521,6 +543,8 @@ def _build(
                     cache_dir if cache else None,
                     last.search_documents if last else None,
                     HeldBundle(writer.staged) if writer.staged else None,
+                    early,
+                    last.search_contexts if last else None,
                 )
                 with _timed(report, "search"):
                     search.begin()
@@ -573,13 +597,22 @@ def _build(
             problems = [asdict(p) for p in report.problems]
             documents = search.documents if search else {}
             record = manifest.Manifest(
-                inputs, files, counts, problems, rendering.keys, rendering.inputs, documents
+                inputs,
+                files,
+                counts,
+                problems,
+                rendering.keys,
+                rendering.inputs,
+                documents,
+                search.contexts if search else {},
             )
             manifest.save(cache_dir, record)
             report.timings["manifest"] = time.perf_counter() - started
         return report
     finally:
         related.close()
+        if early:
+            early.stop()  # the runs the search step did not adopt
 
 
 def _find_related(

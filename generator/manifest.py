@@ -41,6 +41,9 @@ class Manifest:
     search_documents: dict[str, list[str]] = field(default_factory=dict)
     """Article page -> [inputs, key, sort name, sort value, ...] of its search document
     (search_step.search_documents)."""
+    search_contexts: dict[str, tuple[str, str, int, str]] = field(default_factory=dict)
+    """Article id -> its source key and search context when its document was made (what the
+    next build guesses an edited article's document from: search_early.py)."""
 
     def unchanged_stat(self, relative: str, key: str) -> list[int] | None:
         """The file's stat at the last build if it was made from this same key, else None."""
@@ -98,6 +101,7 @@ def load(cache_dir: Path) -> Manifest | None:
             raw["keys"],
             raw["page_inputs"],
             raw["search_documents"],
+            raw.get("search_contexts", {}),
         )
     except Exception:  # missing, damaged or of other code: it only saves time
         return None

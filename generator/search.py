@@ -42,6 +42,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from . import search_state
 from .config import SearchSettings
@@ -60,6 +61,9 @@ from .search_canonical import canonicalise_bundle
 from .search_farm import FARM_FOLDER, farm_name, fill_farm, remove_other_farms
 from .search_shards import SearchPage, Shard, page_url, plan_shards, shard_count
 from .search_state import BundleRecord, SearchState
+
+if TYPE_CHECKING:
+    from .search_early import EarlySearch
 
 PAGEFIND_AT_ONCE = 2
 """Pagefind runs at a time. Pagefind uses about one core: the 11,000-article archive in 8
@@ -146,24 +150,40 @@ class SearchPlan:
         the ones to link stay, the rest are replaced, and files no shard claims are removed)."""
         return self.start(render, output, held).finish()
 
-    def start(self, render: Render, output: Path, held: HeldBundle | None = None) -> SearchRun:
+    def start(
+        self,
+        render: Render,
+        output: Path,
+        held: HeldBundle | None = None,
+        early: EarlySearch | None = None,
+    ) -> SearchRun:
         """`run`, begun: when no more shards changed than Pagefind runs at a time (an edit),
         Pagefind starts on them now and indexes while the caller goes on (the build finds
-        related stories and renders meanwhile); more wait for `SearchRun.finish`."""
+        related stories and renders meanwhile); more wait for `SearchRun.finish`. A run of
+        `early` that indexes exactly a shard to index is adopted; the others are stopped."""
         bundle = output.resolve()
         search = SearchRun(self, render, bundle, held)
-        if self.shards:
-            bundle.mkdir(parents=True, exist_ok=held is not None)
+        try:
             todo = self.todo
-            if len(todo) <= PAGEFIND_AT_ONCE:
-                try:
+            if early:
+                for shard, folder in todo:
+                    adopted = early.adopt(shard, folder)
+                    if adopted:
+                        search.started[folder] = adopted
+                early.stop()  # before their farm is filled again
+            if self.shards:
+                bundle.mkdir(parents=True, exist_ok=held is not None)
+                if len(todo) <= PAGEFIND_AT_ONCE:
                     for job in todo:
-                        search.started[job[1]] = _start_shard(
-                            render, bundle, self.language, search.farms, job
-                        )
-                except BaseException:
-                    search.abandon()
-                    raise
+                        if job[1] not in search.started:
+                            search.started[job[1]] = _start_shard(
+                                render, bundle, self.language, search.farms, job
+                            )
+        except BaseException:
+            search.abandon()
+            if early:
+                early.stop()
+            raise
         return search
 
 
@@ -496,8 +516,8 @@ def _finish_shard(running: _Running, bundle: Path, live: Path | None = None) -> 
             same = _same_file(made, os.fspath(live / folder / relative)) if live else None
             if same:
                 place_link(same[0], same[1], into)
-            elif running.scratch:  # another file system: copied, as a new file
-                write_new_file(into, Path(made).read_bytes())
+            elif running.scratch or not running.work.is_relative_to(bundle):
+                write_new_file(into, Path(made).read_bytes())  # maybe another file system
             else:
                 replace_file(made, into)
     except OSError as exc:

@@ -7,32 +7,43 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
-from .render.site import SiteData, search_page
+from .render.site import SiteData, search_context, search_document, search_page
 from .render.urls import output_file
 from .search import HeldBundle, SearchPlan, SearchRun, SearchStats, plan_search
+from .search_early import EarlyContext, EarlySearch
 from .search_shards import SearchPage
 
 
 def search_documents(
-    data: SiteData, known: Mapping[str, list[str]] | None = None
-) -> tuple[list[SearchPage], dict[str, list[str]]]:
+    data: SiteData,
+    known: Mapping[str, list[str]] | None = None,
+    known_contexts: Mapping[str, EarlyContext] | None = None,
+) -> tuple[list[SearchPage], dict[str, list[str]], dict[str, EarlyContext]]:
     """Every published article's search document, keyed but not rendered, and [inputs, key,
     sort name, sort value, ...] of each by path. `known` is the last build's: a document whose
     inputs are the same keeps its key and sort values without being made again
-    (`SiteData.search_inputs`)."""
+    (`SiteData.search_inputs`). Third, each article's source key and `SearchContext`, by id:
+    what the next build guesses an edited article's document from (search_early.py); the last
+    build's (`known_contexts`) stand for documents whose inputs are the same."""
     pages: list[SearchPage] = []
     record: dict[str, list[str]] = {}
+    contexts: dict[str, EarlyContext] = {}
+    known_contexts = known_contexts or {}
     for article in data.archive.articles:
         path = output_file(data.urls.by_id[article.id])
         inputs = data.search_inputs(article.id)
         last = known.get(path) if known else None
-        if last and len(last) % 2 == 0 and last[0] == inputs:
+        context = known_contexts.get(article.id)
+        if last and len(last) % 2 == 0 and last[0] == inputs and context:
             page = SearchPage(path, last[1], tuple(zip(last[2::2], last[3::2], strict=True)))
         else:
-            page = search_page(data, article)[0]
+            where = search_context(data, article.id)
+            page = search_document(data, article, *where)[0]
+            context = (data.article_keys.get(article.id, ""), *where)
         pages.append(page)
         record[path] = [inputs, page.key, *(part for sort in page.sorts for part in sort)]
-    return pages, record
+        contexts[article.id] = context
+    return pages, record, contexts
 
 
 def search_renderer(data: SiteData) -> Callable[[str], bytes]:
@@ -61,12 +72,19 @@ class SearchStep:
         state_dir: Path | None,
         known: Mapping[str, list[str]] | None = None,
         held: HeldBundle | None = None,
+        early: EarlySearch | None = None,
+        known_contexts: Mapping[str, EarlyContext] | None = None,
     ):
         self.data = data
         self.known = known
         """The last build's [inputs, key] of each document (see `search_documents`)."""
         self.documents: dict[str, list[str]] = {}
         """This build's, for the next."""
+        self.known_contexts = known_contexts
+        self.contexts: dict[str, EarlyContext] = {}
+        """This build's source key and search context of each article, for the next."""
+        self.early = early
+        """Pagefind runs started on a guess of this step's plan (search_early.py)."""
         self.output, self.previous, self.state_dir = output, previous, state_dir
         self.held = held
         self.plan: SearchPlan | None = None
@@ -74,7 +92,9 @@ class SearchStep:
 
     def begin(self) -> None:
         data = self.data
-        documents, self.documents = search_documents(data, self.known)
+        documents, self.documents, self.contexts = search_documents(
+            data, self.known, self.known_contexts
+        )
         self.plan = plan_search(
             documents,
             data.config.language,
@@ -82,7 +102,8 @@ class SearchStep:
             previous=self.previous,
             state_dir=self.state_dir,
         )
-        self.run = self.plan.start(search_renderer(data), self.output, self.held)
+        early, self.early = self.early, None
+        self.run = self.plan.start(search_renderer(data), self.output, self.held, early)
 
     def finish(self, step: Callable[[str], None]) -> SearchStats:
         """Wait for the index and complete it; raise what stopped it."""
@@ -94,5 +115,7 @@ class SearchStep:
     def abandon(self) -> None:
         """The build failed: stop Pagefind (what it wrote stays in the staging folder, which is
         checked file by file whenever it is used again)."""
+        if self.early is not None:
+            self.early.stop()
         if self.run is not None:
             self.run.abandon()

@@ -149,14 +149,14 @@ def differences(a: dict[str, bytes], b: dict[str, bytes]) -> list[str]:
 
 
 def articles_passed_to(monkeypatch: Any, module: Any, name: str) -> list[str]:
-    """Replace module.name(data, article) with a wrapper noting each article's id; the list it
+    """Replace module.name(data, article, ...) with a wrapper noting each article's id; the list it
     returns fills as the function is called."""
     seen: list[str] = []
     original = getattr(module, name)
 
-    def noted(data: Any, article: Any) -> Any:
+    def noted(data: Any, article: Any, *more: Any) -> Any:
         seen.append(article.id)
-        return original(data, article)
+        return original(data, article, *more)
 
     monkeypatch.setattr(module, name, noted)
     return seen

@@ -412,9 +412,30 @@ def _body(article: Article) -> Deferred:
 def search_page(data: SiteData, article: Article) -> tuple[SearchPage, Rendered]:
     """The article's search document (search-record.html), at the path of its page: what the
     search indexes of it, with its key and sort values."""
-    config = data.config
-    story = data.story_by_id.get(data.archive.story_of.get(article.id, ""))
-    day = format_when(article.date, config.timezone)
+    return search_document(data, article, *search_context(data, article.id))
+
+
+SearchContext = tuple[str, int, str]
+"""What an article's search document shows besides the article: (its page's site path, the
+number of versions of its story, the story's URL or "")."""
+
+
+def search_context(data: SiteData, article_id: str) -> SearchContext:
+    story = data.story_by_id.get(data.archive.story_of.get(article_id, ""))
+    return (
+        data.urls.by_id[article_id],
+        len(story.versions) if story else 1,
+        data.href(stories.story_path(story)) if story else "",
+    )
+
+
+def search_document(
+    data: SiteData, article: Article, path: str, versions: int, story_url: str
+) -> tuple[SearchPage, Rendered]:
+    """`search_page` from the article and its `SearchContext`: the build can guess an edited
+    article's document from the context the last build recorded, before its stories are
+    grouped (search_early.py)."""
+    day = format_when(article.date, data.config.timezone)
     document = data.render(
         "search-record.html",
         article=article,
@@ -425,12 +446,10 @@ def search_page(data: SiteData, article: Article) -> tuple[SearchPage, Rendered]
         date=day,
         year=day.iso[:4] if day else "",
         search_sort=_sort_value(article),
-        versions=len(story.versions) if story else 1,
-        story_url=data.href(stories.story_path(story)) if story else "",
+        versions=versions,
+        story_url=story_url,
     )
-    return SearchPage(
-        output_file(data.urls.by_id[article.id]), document.key, search_sorts(article)
-    ), document
+    return SearchPage(output_file(path), document.key, search_sorts(article)), document
 
 
 def search_sorts(article: Article) -> tuple[tuple[str, str], ...]:
@@ -671,5 +690,7 @@ __all__ = [
     "list_pages",
     "prepare",
     "render_site",
+    "search_context",
+    "search_document",
     "search_page",
 ]

@@ -1,0 +1,98 @@
+"""An edit's search shard is started on a guess right after the read (search_early.py): adopted
+when the guess is right, stopped when it is wrong, and the index is always the one a build from
+nothing makes."""
+
+from __future__ import annotations
+
+import importlib
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from generator import search as search_module
+from generator import search_early
+from tests.browser.harness import copy_demo
+from tests.helpers import BuiltSite, build_site, differences, snapshot
+from tests.test_search_sharded import EDITED, child_commands
+
+BARRIER = "content/gazette/2025-03-18-barrier-debris-found.md"
+HONEY = "content/wire/2024-08-22-heather-honey-harvest.md"
+
+
+@pytest.fixture
+def sharded(tmp_path: Path) -> BuiltSite:
+    return build_site(copy_demo(tmp_path / "demo", shard_size=4), search=True)
+
+
+def _watch(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Events in order: "guessed" (a Pagefind run started on a guess), "planned" (one started
+    by the search step's own plan) and "grouped" (the stories grouped)."""
+    events: list[str] = []
+    build = importlib.import_module("generator.build")
+
+    def noting(module: Any, name: str, event: str) -> None:
+        original = getattr(module, name)
+
+        def noted(*args: Any, **kwargs: Any) -> Any:
+            events.append(event)
+            return original(*args, **kwargs)
+
+        monkeypatch.setattr(module, name, noted)
+
+    noting(search_early, "_start_shard", "guessed")
+    noting(search_module, "_start_shard", "planned")
+    noting(build, "group_stories", "grouped")
+    return events
+
+
+def _same_as_from_nothing(root: Path, fresh: Path) -> None:
+    shutil.copytree(root, fresh, ignore=shutil.ignore_patterns("public", ".*"))
+    built = build_site(fresh, search=True)
+    assert differences(snapshot(root / "public"), snapshot(built.out)) == []
+
+
+def test_an_edits_shard_is_indexed_from_before_the_stories_are_grouped(
+    sharded: BuiltSite, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    events = _watch(monkeypatch)
+    edited = sharded.root / EDITED
+    edited.write_text(edited.read_text() + "\nThe harbourmaster counted nine barges.\n")
+    again = build_site(sharded.root, search=True)
+    assert events == ["guessed", "grouped"]  # the guess was right: nothing indexed twice
+    assert again.report.search_reindexed == 1
+    assert not list((sharded.root / ".broadsheet-cache" / search_early.WORK_FOLDER).iterdir())
+    monkeypatch.undo()
+    _same_as_from_nothing(sharded.root, tmp_path / "fresh")
+
+
+def test_a_wrong_guess_is_stopped_and_the_shard_indexed_as_planned(
+    sharded: BuiltSite, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """The honey article becomes a copy, under a new headline, of a story's version: its
+    document now names the story and one more version, which the guess could not know."""
+    events = _watch(monkeypatch)
+    honey = sharded.root / HONEY
+    copy = (sharded.root / BARRIER).read_text()
+    honey.write_text(copy.replace("Divers find timber jammed", "Timber found jammed", 1))
+    again = build_site(sharded.root, search=True)
+    assert events[:2] == ["guessed", "grouped"]
+    assert "planned" in events
+    assert "pagefind" not in child_commands()
+    assert not list((sharded.root / ".broadsheet-cache" / search_early.WORK_FOLDER).iterdir())
+    story = next(a for a in again.catalog()["articles"] if a["source_path"] in HONEY)["story"]
+    assert story  # it did join the story
+    monkeypatch.undo()
+    _same_as_from_nothing(sharded.root, tmp_path / "fresh")
+
+
+def test_no_guess_where_articles_came_or_went(
+    sharded: BuiltSite, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    events = _watch(monkeypatch)
+    (sharded.root / HONEY).unlink()
+    build_site(sharded.root, search=True)
+    assert "guessed" not in events
+    monkeypatch.undo()
+    _same_as_from_nothing(sharded.root, tmp_path / "fresh")
