@@ -176,7 +176,7 @@ class SearchPlan:
                 if len(todo) <= PAGEFIND_AT_ONCE:
                     for job in todo:
                         if job[1] not in search.started:
-                            search.started[job[1]] = _start_shard(
+                            search.started[job[1]] = start_shard(
                                 render, bundle, self.language, search.farms, job
                             )
         except BaseException:
@@ -196,7 +196,7 @@ class SearchRun:
     render: Render
     bundle: Path
     held: HeldBundle | None
-    started: dict[str, _Running] = field(default_factory=dict)
+    started: dict[str, ShardRun] = field(default_factory=dict)
 
     @property
     def farms(self) -> Path | None:
@@ -385,12 +385,12 @@ def _index_shard(
     job: tuple[Shard, str],
 ) -> BundleRecord:
     """Render one shard's documents, index them with the Pagefind CLI and put the canonical
-    bundle in place (see `_start_shard` and `_finish_shard`)."""
-    return _finish_shard(_start_shard(render, bundle, language, farms, job), bundle, live)
+    bundle in place (see `start_shard` and `_finish_shard`)."""
+    return _finish_shard(start_shard(render, bundle, language, farms, job), bundle, live)
 
 
 @dataclass
-class _Running:
+class ShardRun:
     """Pagefind indexing one shard into `out` (under `work`, or a scratch folder in memory:
     see `_scratch_folder`), its output going to `work`/pagefind.log."""
 
@@ -456,13 +456,13 @@ def _alive(pid: int) -> bool:
     return True
 
 
-def _start_shard(
+def start_shard(
     render: Render,
     bundle: Path,
     language: str,
     farms: Path | None,
     job: tuple[Shard, str],
-) -> _Running:
+) -> ShardRun:
     """Render one shard's documents (into its kept folder under `farms`, where only changed
     ones are written; else into a work folder) and start the Pagefind CLI on them."""
     shard, folder = job
@@ -485,14 +485,14 @@ def _start_shard(
         if scratch:
             shutil.rmtree(scratch, ignore_errors=True)
         raise SearchIndexError(f"Could not index the search documents: {exc}") from exc
-    return _Running(shard, folder, work, process, scratch)
+    return ShardRun(shard, folder, work, process, scratch)
 
 
 def _folder_bytes(folder: Path) -> int:
     return sum(e.stat().st_size for _, e in walk(folder) if e.is_file(follow_symlinks=False))
 
 
-def _finish_shard(running: _Running, bundle: Path, live: Path | None = None) -> BundleRecord:
+def _finish_shard(running: ShardRun, bundle: Path, live: Path | None = None) -> BundleRecord:
     """Wait for Pagefind, make its bundle canonical and put it in place of what the bundle's
     folder held. A file with the very bytes of the live site's (`live`: its bundle) is that
     file, linked: an edit's shard changes a dozen of its 700 files, and the rest keep their

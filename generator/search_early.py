@@ -24,7 +24,7 @@ from .model import Archive, Article
 from .render.site import Rendered, prepare, search_document
 from .render.theme import Theme
 from .render.urls import UrlMap
-from .search import BUNDLE_FOLDER, PAGEFIND_AT_ONCE, _Running, _start_shard, plan_search
+from .search import BUNDLE_FOLDER, PAGEFIND_AT_ONCE, ShardRun, plan_search, start_shard
 from .search_farm import FARM_FOLDER
 from .search_shards import SearchPage, Shard
 
@@ -48,9 +48,9 @@ class EarlySearch:
     """Pagefind runs started on guessed shards, by the shard's folder in the bundle."""
 
     shards: dict[str, Shard] = field(default_factory=dict)
-    runs: dict[str, _Running] = field(default_factory=dict)
+    runs: dict[str, ShardRun] = field(default_factory=dict)
 
-    def adopt(self, shard: Shard, folder: str) -> _Running | None:
+    def adopt(self, shard: Shard, folder: str) -> ShardRun | None:
         """The run indexing exactly `shard`, which the caller now owns, or None."""
         run = self.runs.get(folder)
         if run is None or self.shards[folder] != shard:
@@ -125,7 +125,7 @@ def start_early(
     try:
         for job in todo:
             work = state_dir / WORK_FOLDER
-            early.runs[job[1]] = _start_shard(
+            early.runs[job[1]] = start_shard(
                 render, work, plan.language, state_dir / FARM_FOLDER, job
             )
     except (_NotGuessed, SearchIndexError):

@@ -41,8 +41,8 @@ def _watch(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 
         monkeypatch.setattr(module, name, noted)
 
-    noting(search_early, "_start_shard", "guessed")
-    noting(search_module, "_start_shard", "planned")
+    noting(search_early, "start_shard", "guessed")
+    noting(search_module, "start_shard", "planned")
     noting(build, "group_stories", "grouped")
     return events
 
