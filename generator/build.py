@@ -124,7 +124,17 @@ def _peak_mb() -> float:
 
 RENDER_CHUNK = 200
 _RENDERING: (
-    tuple[SiteData, Theme, Path, Path, Staged | None, Path | None, manifest.Manifest | None] | None
+    tuple[
+        SiteData,
+        Theme,
+        Path,
+        Path,
+        Staged | None,
+        Path | None,
+        manifest.Manifest | None,
+        dict[str, str],
+    ]
+    | None
 )
 _RENDERING = None
 """What forked render workers inherit: the site data, the theme, the staging and current output
@@ -172,11 +182,11 @@ def _render_task(task: tuple[str, int, int]) -> Written:
     0, 0). Each worker opens its own connection to the cache (SQLite connections do not survive
     fork)."""
     assert _RENDERING is not None
-    data, theme, staging, output_dir, staged, cache_dir, last = _RENDERING
+    data, theme, staging, output_dir, staged, cache_dir, last, inputs = _RENDERING
     cache = _worker_cache(cache_dir) if cache_dir is not None else None
     part, start, end = task
     if part == "articles":
-        pages = article_pages(data, data.archive.articles[start:end])
+        pages = article_pages(data, data.archive.articles[start:end], inputs)
     else:
         pages = list(list_pages(data, theme, part))
     return write_pages(pages, staging, output_dir, cache, last, staged)
@@ -186,14 +196,17 @@ def _inputs(pages: list[Page]) -> list[tuple[str, str]]:
     return [(page.path, page.inputs) for page in pages if page.inputs]
 
 
-def article_pages(data: SiteData, articles: Sequence[Article]) -> list[Page]:
+def article_pages(
+    data: SiteData, articles: Sequence[Article], worked_out: Mapping[str, str] | None = None
+) -> list[Page]:
     """The articles' pages. A page whose inputs the last build recorded with it is not even
     keyed again: the last build's key stands for it, and it is made (from the same inputs)
-    only if its file is no longer the one made then."""
+    only if its file is no longer the one made then. `worked_out`: their inputs, where made
+    already, by article id."""
     pages: list[Page] = []
     for article in articles:
         path = output_file(data.urls.by_id[article.id])
-        inputs = data.article_inputs(article.id)
+        inputs = worked_out[article.id] if worked_out else data.article_inputs(article.id)
         make = functools.partial(_make_article_page, data, article)
         known = data.known_page(path, inputs, make)
         pages.append(known or dataclasses.replace(article_page(data, article), inputs=inputs))
@@ -273,17 +286,20 @@ def _render(
     process."""
     global _RENDERING
     total = len(data.archive.articles)
+    # Every article page's inputs, and with them every article's facts: before any fork, so
+    # that the workers share them.
+    inputs = {article.id: data.article_inputs(article.id) for article in data.archive.articles}
     parallel = (
         jobs > 1
         and total >= 2 * RENDER_CHUNK
         and sys.platform != "win32"
-        and _pages_to_make(data) > RENDER_CHUNK
+        and _pages_to_make(data, inputs) > RENDER_CHUNK
     )
     result = Written()
     if not parallel:
         articles = data.archive.articles
         batches = [
-            article_pages(data, articles[i : i + RENDER_CHUNK])
+            article_pages(data, articles[i : i + RENDER_CHUNK], inputs)
             for i in range(0, total, RENDER_CHUNK)
         ]
         lists = _batches(render_site(data, theme, articles=False), RENDER_CHUNK)
@@ -295,9 +311,17 @@ def _render(
             result.add(done)
             progress("render", min(result.count, total), total)
         return result
-    data.all_facts()  # before the fork: the workers share them
     folder = cache.folder if cache else None
-    _RENDERING = (data, theme, writer.staging, writer.output_dir, writer.staged, folder, last)
+    _RENDERING = (
+        data,
+        theme,
+        writer.staging,
+        writer.output_dir,
+        writer.staged,
+        folder,
+        last,
+        inputs,
+    )
     tasks = [(part, 0, 0) for part in LIST_PARTS]
     tasks += [("articles", i, min(i + RENDER_CHUNK, total)) for i in range(0, total, RENDER_CHUNK)]
     try:
@@ -317,7 +341,7 @@ def _render(
     return result
 
 
-def _pages_to_make(data: SiteData) -> int:
+def _pages_to_make(data: SiteData, inputs: Mapping[str, str]) -> int:
     """How many article pages the last build did not make from the same inputs. Where they are
     few (an edit), every page but a handful is linked, and forked workers would only take
     the other core from Pagefind (and copy the pages of memory they touch)."""
@@ -328,7 +352,7 @@ def _pages_to_make(data: SiteData) -> int:
     return sum(
         1
         for article in data.archive.articles
-        if recorded(output_file(by_id[article.id]), data.article_inputs(article.id)) is None
+        if recorded(output_file(by_id[article.id]), inputs[article.id]) is None
     )
 
 

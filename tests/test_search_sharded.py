@@ -135,8 +135,8 @@ def test_pagefind_writes_in_memory_what_it_would_write_beside_the_site(
     used: list[Path] = []
     scratch = search_module._scratch_folder
 
-    def spy(size: int) -> Path | None:
-        made = scratch(size)
+    def spy(documents: int) -> Path | None:
+        made = scratch(documents)
         used.extend([made] if made else [])
         return made
 

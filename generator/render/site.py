@@ -155,17 +155,11 @@ class SiteData:
             made = self.story_facts[story_id] = _digest(repr(self.story_by_id.get(story_id)))
         return made
 
-    def all_facts(self) -> None:
-        """Make every article's facts now: forked render workers then share them instead of
-        each making most of them again."""
-        for article in self.archive.articles:
-            self._facts(article.id)
-
     def facts_key(self, ids: Sequence[str]) -> str:
         """Stands, in a page's key, for what the page shows of these articles (in this order)
         and of the site's terms."""
         facts = self.facts
-        try:  # every article's are made before the render (`all_facts`)
+        try:  # the render makes every article's first (with each article page's inputs)
             parts = [self._site_facts(), *map(facts.__getitem__, ids)]
         except KeyError:
             parts = [self._site_facts(), *(self._facts(i) for i in ids)]
