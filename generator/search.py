@@ -47,14 +47,7 @@ from typing import TYPE_CHECKING
 from . import search_state
 from .config import SearchSettings
 from .errors import SearchIndexError
-from .output import (
-    FileStat,
-    Staged,
-    file_stat,
-    place_link,
-    replace_file,
-    write_new_file,
-)
+from .output import FileStat, Staged, file_stat, place_link, replace_file, write_new_file
 from .render.urls import SEARCH_BUNDLE
 from .search_canonical import canonicalise_bundle
 from .search_farm import FARM_FOLDER, farm_name, fill_farm, remove_other_farms
@@ -451,8 +444,8 @@ def _alive(pid: int) -> bool:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
-    except PermissionError:
-        return True
+    except PermissionError:  # another user's process: alive
+        pass
     return True
 
 

@@ -82,10 +82,10 @@ def start_early(
     published = [a for a in articles if not a.draft]
     if not contexts or len(published) != len(contexts):
         return None  # articles came or went: the shards may move
-    changed = [
-        a for a in published if a.id not in contexts or contexts[a.id][0] != article_keys.get(a.id)
-    ]
-    if not changed or len(changed) > MAX_GUESSED or any(a.id not in contexts for a in changed):
+    if any(a.id not in contexts for a in published):
+        return None
+    changed = [a for a in published if contexts[a.id][0] != article_keys.get(a.id)]
+    if not changed or len(changed) > MAX_GUESSED:
         return None
     urls = UrlMap({a.id: contexts[a.id][1] for a in changed})
     archive = Archive(tuple(changed), (), {}, {})

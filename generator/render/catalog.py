@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 CATALOG_VERSION = 1
 
 
-def article_entry(data: SiteData, article: Article) -> dict[str, Any]:
+def _article_entry(data: SiteData, article: Article) -> dict[str, Any]:
     archive = data.archive
     return {
         "id": article.id,
@@ -39,7 +39,7 @@ def article_entry(data: SiteData, article: Article) -> dict[str, Any]:
     }
 
 
-def story_entry(data: SiteData, story: Story) -> dict[str, Any]:
+def _story_entry(data: SiteData, story: Story) -> dict[str, Any]:
     return {
         "id": story.id,
         "url": absolute(data.config, story_path(story)),
@@ -48,16 +48,6 @@ def story_entry(data: SiteData, story: Story) -> dict[str, Any]:
         "versions": [
             {"id": v.article_id, "kind": v.kind, "based_on": v.based_on} for v in story.versions
         ],
-    }
-
-
-def catalog(data: SiteData) -> dict[str, Any]:
-    config = data.config
-    return {
-        "catalog_version": CATALOG_VERSION,
-        "site": {"title": config.title, "base_url": config.base_url, "language": config.language},
-        "articles": [article_entry(data, a) for a in sorted(data.archive.articles, key=_by_id)],
-        "stories": [story_entry(data, s) for s in data.archive.stories],
     }
 
 
@@ -75,10 +65,10 @@ def catalog_json(data: SiteData, memos: MemoStore | None = None) -> bytes:
     for article in sorted(data.archive.articles, key=_by_id):
         facts = data.line_facts(article.id)
         line = last.get(facts)
-        lines[facts] = line if line is not None else _json(article_entry(data, article))
+        lines[facts] = line if line is not None else _json(_article_entry(data, article))
     if memos and lines != last:
         memos.save(LINES_MEMO, lines)
-    stories = [_json(story_entry(data, story)) for story in data.archive.stories]
+    stories = [_json(_story_entry(data, story)) for story in data.archive.stories]
     parts = [
         "{",
         f' "catalog_version": {CATALOG_VERSION},',
