@@ -574,7 +574,11 @@ def _build(
                     search.begin()
             with _timed(report, "analyse"):
                 diffs = cached_diffs(grouped.archive, cache, article_keys)  # after Pagefind starts
+                if search:
+                    search.advance()
                 archive = related.archive()
+                if search:
+                    search.advance()
                 del grouped
                 if not related.beside:  # its features and fingerprints were made here:
                     release_memory()  # the render's workers fork from a smaller process

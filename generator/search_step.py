@@ -57,8 +57,9 @@ class SearchStep:
     articles' search documents and plans the shards; when few shards changed (an edit), their
     Pagefind runs start at once and index while the build finds related stories (which the
     documents do not show) and renders the pages. `finish` links the kept shards, waits for
-    those runs and indexes the other changed shards (a first build: after the render, so
-    Pagefind's memory is not added to the render workers'). It all happens on the building
+    those runs and indexes the other changed shards. Between the two, `advance` keeps one
+    Pagefind run going on a first build's shards (the rest wait for `finish`, so Pagefind's
+    memory is added to the render workers' once only). It all happens on the building
     thread: the render forks its workers in between, and a fork beside a running thread
     could copy a lock that thread held. It writes the bundle into `output`, a folder of the
     staging site that the build leaves to it; `held` is what that folder held (see
@@ -104,6 +105,11 @@ class SearchStep:
         )
         early, self.early = self.early, None
         self.run = self.plan.start(search_renderer(data), self.output, self.held, early)
+
+    def advance(self) -> None:
+        """Let Pagefind go on with the shards to index (see `SearchRun.advance`)."""
+        if self.run is not None:
+            self.run.advance()
 
     def finish(self, step: Callable[[str], None]) -> SearchStats:
         """Wait for the index and complete it; raise what stopped it."""

@@ -243,6 +243,45 @@ def test_a_build_failing_while_pagefind_indexes_stops_it_and_keeps_the_last_good
     assert any(b"nine barges" in gzip.decompress(f.read_bytes()) for f in fragments)
 
 
+@pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="lists child processes in /proc")
+def test_a_first_build_indexes_one_shard_while_it_analyses_and_stops_it_when_it_fails(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A first build has more shards to index than run beside its render, but one is indexed
+    while it finds diffs and related stories (on a core left idle): one Pagefind at a time
+    before the render, stopped with its work when the build fails."""
+    memory = tmp_path / "memory"
+    memory.mkdir()
+    monkeypatch.setattr(search_module, "MEMORY_FOLDER", memory)
+    root = copy_demo(tmp_path / "demo", shard_size=4)
+    started: list[object] = []
+    running_at_render: list[int] = []
+    original = search_module.start_shard
+
+    def start_shard(*args: object, **kwargs: object) -> object:
+        started.append(args[-1])
+        return original(*args, **kwargs)  # type: ignore[arg-type]
+
+    def fail(*args: object, **kwargs: object) -> None:
+        running_at_render.append(child_commands().count("pagefind"))
+        raise RuntimeError("the render failed")
+
+    monkeypatch.setattr(search_module, "start_shard", start_shard)
+    monkeypatch.setattr(importlib.import_module("generator.build"), "_render", fail)
+    with pytest.raises(RuntimeError, match="the render failed"):
+        build_site(root, search=True)
+    assert started, "no shard was indexed before the render"
+    assert running_at_render[0] <= 1
+    assert "pagefind" not in child_commands()
+    assert not list(memory.iterdir())
+    assert not (root / "public").exists()
+    monkeypatch.undo()
+    built = build_site(root, search=True)
+    assert built.report.search_reindexed == built.report.search_shards == 4
+    fresh = build_site(copy_demo(tmp_path / "fresh", shard_size=4), search=True)
+    assert differences(snapshot(built.out), snapshot(fresh.out)) == []
+
+
 def child_commands() -> list[str]:
     """The command names of this process's children, running or not yet reaped (Linux)."""
     commands = []
