@@ -1,11 +1,13 @@
-"""An edit's search shard, started as soon as the articles are read.
+"""An edit's search shard, started as soon as the content folder is surveyed.
 
 An edit waits most for Pagefind indexing the edited article's shard (1.3-1.8 s on two cores).
 The article's search document shows the article and, besides it, its `SearchContext` (its
 page's path, the number of versions of its story and the story's URL), which the build knows
-only once the stories are grouped and the URLs assigned: 0.8-1.2 s after the articles are read.
-An edit seldom changes them, and the last build recorded each article's, so the edited articles'
-documents are guessed from it and Pagefind starts on their shard right after the read.
+only once the stories are grouped and the URLs assigned: 1.0-1.5 s after the survey. An edit
+seldom changes them, and the last build recorded each article's, so the edited articles'
+documents are guessed from it: the survey has read the changed files' bytes, they are parsed
+at once (the read takes them as they are), and Pagefind starts on their shard while the other
+articles are read, on the core the read leaves idle.
 
 The search step adopts a run only if the shard it plans is exactly the one guessed (every
 document's path, key and sort values); otherwise the run is stopped (Pagefind killed, its work
@@ -21,12 +23,14 @@ from pathlib import Path
 from .config import SiteConfig
 from .errors import SearchIndexError
 from .model import Archive, Article
+from .readers import ReadResult, parse_bytes
 from .render.site import Rendered, prepare, search_document
 from .render.theme import Theme
 from .render.urls import UrlMap
 from .search import BUNDLE_FOLDER, PAGEFIND_AT_ONCE, ShardRun, plan_search, start_shard
 from .search_farm import FARM_FOLDER
 from .search_shards import SearchPage, Shard
+from .sources import Survey
 
 EarlyContext = tuple[str, str, int, str]
 """(source key, page's site path, versions of its story, story URL or "") of an article, as the
@@ -65,8 +69,45 @@ class EarlySearch:
             run.stop()
 
 
+@dataclass(frozen=True, slots=True)
+class Edited:
+    """The files an edit changed, read ahead of the others (see `edited_files`)."""
+
+    articles: list[Article]
+    """Their published articles, each one the last build published too."""
+    keys: dict[str, str]
+    """Each one's source key, by article id."""
+    parsed: dict[int, ReadResult]
+    """Every changed file's reading, by its index in the survey: the read takes these."""
+
+
+def edited_files(
+    found: Survey, contexts: Mapping[str, EarlyContext], config: SiteConfig
+) -> Edited | None:
+    """Parse the files whose content is not what the last build published (`contexts`: its
+    record of each published article's source key), or None where this is not an edit of a
+    few published articles: a file came or went, or one changed that the survey did not open
+    (it was found unchanged by its `stat`: a draft, say), or more than `MAX_GUESSED` changed."""
+    published = {context[0] for context in contexts.values()}
+    changed = [i for i, key in found.keys.items() if key not in published and i in found.data]
+    if not changed or len(changed) > MAX_GUESSED:
+        return None
+    parsed = {i: parse_bytes(found.data[i], found.relative[i], config) for i in changed}
+    articles, keys = [], {}
+    for index, result in parsed.items():
+        article = result.article
+        if article is not None and not article.draft:
+            articles.append(article)
+            keys[article.id] = found.keys[index]
+    present = set(found.keys.values())
+    gone = {article_id for article_id, context in contexts.items() if context[0] not in present}
+    if not articles or gone != set(keys) or len(keys) != len(articles):
+        return None  # articles came or went: the shards may move
+    return Edited(articles, keys, parsed)
+
+
 def start_early(
-    articles: Sequence[Article],
+    changed: Sequence[Article],
     article_keys: Mapping[str, str],
     contexts: Mapping[str, EarlyContext],
     documents: Mapping[str, list[str]],
@@ -76,17 +117,9 @@ def start_early(
     compiled_templates: Path | None,
     state_dir: Path,
 ) -> EarlySearch | None:
-    """Start Pagefind on the shards of the articles whose source changed since the last build
-    (`contexts` and `documents` are its records), or None where this is not an edit of a few
-    published articles whose documents can be guessed."""
-    published = [a for a in articles if not a.draft]
-    if not contexts or len(published) != len(contexts):
-        return None  # articles came or went: the shards may move
-    if any(a.id not in contexts for a in published):
-        return None
-    changed = [a for a in published if contexts[a.id][0] != article_keys.get(a.id)]
-    if not changed or len(changed) > MAX_GUESSED:
-        return None
+    """Start Pagefind on the shards of the `changed` articles (see `edited_files`; `contexts`
+    and `documents` are the last build's records), or None where their documents cannot be
+    guessed."""
     urls = UrlMap({a.id: contexts[a.id][1] for a in changed})
     archive = Archive(tuple(changed), (), {}, {})
     data = prepare(

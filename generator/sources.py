@@ -12,11 +12,12 @@ raised.
 from __future__ import annotations
 
 import functools
+import itertools
 import multiprocessing
 import os
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -122,9 +123,10 @@ def read(
     *,
     jobs: int = 1,
     cache: Cache | None = None,
+    parsed: Mapping[int, ReadResult] | None = None,
 ) -> tuple[list[Article], list[Problem]]:
     """The surveyed files' Articles and problems: from the cache by key, parsed for the rest on
-    `jobs` processes (and cached)."""
+    `jobs` processes (and cached). `parsed` are files parsed already, by index."""
     total = len(found.paths)
     progress = progress or _silent
     results: dict[int, ReadResult] = dict(found.failed)
@@ -155,7 +157,10 @@ def read(
     ]
     done = total - len(misses)
     progress("read", done, total)
-    for batch in _parse_batches(misses, config, jobs):
+    parsed = parsed or {}
+    ready = [(item, parsed[item[0]]) for item in misses if item[0] in parsed]
+    misses = [item for item in misses if item[0] not in parsed]
+    for batch in itertools.chain([ready], _parse_batches(misses, config, jobs)):
         for (index, _, _, _), result in batch:
             results[index] = result
         if cache:  # stored batch by batch: 100,000 pickles at once would double peak memory

@@ -1,4 +1,4 @@
-"""An edit's search shard is started on a guess right after the read (search_early.py): adopted
+"""An edit's search shard is started on a guess right after the survey (search_early.py): adopted
 when the guess is right, stopped when it is wrong, and the index is always the one a build from
 nothing makes."""
 
@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from generator import search as search_module
-from generator import search_early
+from generator import search_early, sources
 from tests.browser.harness import copy_demo
 from tests.helpers import BuiltSite, build_site, differences, snapshot
 from tests.test_search_sharded import EDITED, child_commands
@@ -28,7 +28,8 @@ def sharded(tmp_path: Path) -> BuiltSite:
 
 def _watch(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """Events in order: "guessed" (a Pagefind run started on a guess), "planned" (one started
-    by the search step's own plan) and "grouped" (the stories grouped)."""
+    by the search step's own plan), "read" (the articles read) and "grouped" (the stories
+    grouped)."""
     events: list[str] = []
     build = importlib.import_module("generator.build")
 
@@ -43,6 +44,7 @@ def _watch(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 
     noting(search_early, "start_shard", "guessed")
     noting(search_module, "start_shard", "planned")
+    noting(sources, "read", "read")
     noting(build, "group_stories", "grouped")
     return events
 
@@ -53,14 +55,14 @@ def _same_as_from_nothing(root: Path, fresh: Path) -> None:
     assert differences(snapshot(root / "public"), snapshot(built.out)) == []
 
 
-def test_an_edits_shard_is_indexed_from_before_the_stories_are_grouped(
+def test_an_edits_shard_is_indexed_from_before_the_articles_are_read(
     sharded: BuiltSite, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     events = _watch(monkeypatch)
     edited = sharded.root / EDITED
     edited.write_text(edited.read_text() + "\nThe harbourmaster counted nine barges.\n")
     again = build_site(sharded.root, search=True)
-    assert events == ["guessed", "grouped"]  # the guess was right: nothing indexed twice
+    assert events == ["guessed", "read", "grouped"]  # the guess was right: indexed once
     assert again.report.search_reindexed == 1
     assert not list((sharded.root / ".broadsheet-cache" / search_early.WORK_FOLDER).iterdir())
     monkeypatch.undo()
@@ -77,7 +79,7 @@ def test_a_wrong_guess_is_stopped_and_the_shard_indexed_as_planned(
     copy = (sharded.root / BARRIER).read_text()
     honey.write_text(copy.replace("Divers find timber jammed", "Timber found jammed", 1))
     again = build_site(sharded.root, search=True)
-    assert events[:2] == ["guessed", "grouped"]
+    assert events[:3] == ["guessed", "read", "grouped"]
     assert "planned" in events
     assert "pagefind" not in child_commands()
     assert not list((sharded.root / ".broadsheet-cache" / search_early.WORK_FOLDER).iterdir())
@@ -94,5 +96,38 @@ def test_no_guess_where_articles_came_or_went(
     (sharded.root / HONEY).unlink()
     build_site(sharded.root, search=True)
     assert "guessed" not in events
+    monkeypatch.undo()
+    _same_as_from_nothing(sharded.root, tmp_path / "fresh")
+
+
+def test_a_draft_beside_the_edit_leaves_the_guess_and_the_edit_is_parsed_once(
+    sharded: BuiltSite, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """A draft has no search document, so the last build recorded no context for it: it must
+    not read as a changed article. The files parsed for the guess are not parsed again by the
+    read."""
+    draft = sharded.root / "content" / "wire" / "2024-09-01-unfinished-notes.md"
+    draft.write_text(
+        "---\ntitle: Unfinished notes on the ferry timetable\ndate: 2024-09-01\n"
+        "draft: true\n---\n\nThe ferry timetable changes next month.\n"
+    )
+    with_draft = build_site(sharded.root, search=True)
+    events = _watch(monkeypatch)
+    parsed: list[str] = []
+    original = sources.parse_bytes
+
+    def parse_bytes(data: bytes, source_path: str, config: Any) -> Any:
+        parsed.append(source_path)
+        return original(data, source_path, config)
+
+    monkeypatch.setattr(sources, "parse_bytes", parse_bytes)
+    monkeypatch.setattr(search_early, "parse_bytes", parse_bytes)
+    edited = sharded.root / EDITED
+    edited.write_text(edited.read_text() + "\nThe harbourmaster counted nine barges.\n")
+    again = build_site(sharded.root, search=True)
+    assert again.report.drafts == with_draft.report.drafts > sharded.report.drafts
+    assert events == ["guessed", "read", "grouped"]
+    assert EDITED.removeprefix("content/") in parsed
+    assert len(parsed) == len(set(parsed))  # the drafts too: their files were just written
     monkeypatch.undo()
     _same_as_from_nothing(sharded.root, tmp_path / "fresh")

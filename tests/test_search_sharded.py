@@ -210,10 +210,18 @@ def test_a_build_failing_while_pagefind_indexes_stops_it_and_keeps_the_last_good
     sharded: BuiltSite, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     """An edit's shard is indexed while the build goes on (the render): a failure there stops
-    Pagefind (no process left running or unreaped) and removes its work, in memory too."""
+    Pagefind (no process left running or unreaped) and removes its work, in memory too.
+    Pagefind here waits a second before it starts: four documents take it less time than the
+    build takes to reach its render."""
     memory = tmp_path / "memory"
     memory.mkdir()
     monkeypatch.setattr(search_module, "MEMORY_FOLDER", memory)
+    real, version = search_module._pagefind()
+    slow = tmp_path / "bin" / "pagefind"
+    slow.parent.mkdir()
+    slow.write_text(f'#!/bin/sh\nsleep 1\nexec {real} "$@"\n')
+    slow.chmod(0o755)
+    monkeypatch.setattr(search_module, "_pagefind", lambda: (str(slow), version))
     good = snapshot(sharded.out)
     edited = sharded.root / EDITED
     edited.write_text(edited.read_text() + "\nThe harbourmaster counted nine barges.\n")
