@@ -201,9 +201,8 @@ class SearchRun:
         return self.plan.state_dir / FARM_FOLDER if self.plan.state_dir else None
 
     def start_next(self) -> None:
-        folder = self.queue[0][1]
         job = self.queue.pop(0)
-        self.started[folder] = start_shard(
+        self.started[job[1]] = start_shard(
             self.render, self.bundle, self.plan.language, self.farms, job
         )
 

@@ -84,10 +84,11 @@ class Edited:
 def edited_files(
     found: Survey, contexts: Mapping[str, EarlyContext], config: SiteConfig
 ) -> Edited | None:
-    """Parse the files whose content is not what the last build published (`contexts`: its
-    record of each published article's source key), or None where this is not an edit of a
-    few published articles: a file came or went, or one changed that the survey did not open
-    (it was found unchanged by its `stat`: a draft, say), or more than `MAX_GUESSED` changed."""
+    """Parse the files the survey opened whose content is not what the last build published
+    (`contexts`: its record of each published article's source key), or None where this is
+    not an edit of a few published articles: one came or went, or more than `MAX_GUESSED`
+    files are to parse. A file the survey did not open is the one the last build read (its
+    `stat` vouched for it): one that published nothing then (a draft) is left to the read."""
     published = {context[0] for context in contexts.values()}
     changed = [i for i, key in found.keys.items() if key not in published and i in found.data]
     if not changed or len(changed) > MAX_GUESSED:
