@@ -366,20 +366,24 @@ def count_pages(folder: Path) -> int:
     return sum(1 for _, _, files in os.walk(folder) for name in files if name.endswith(".html"))
 
 
-def run_tool(
-    tool: Tool,
+def run_tools(
+    tools: list[Tool],
     corpus: Path,
     scenario: str,
-    edit_path: str,
+    edits: dict[str, str],
     repeat: int,
     logs: Path,
     timeout: float | None,
-) -> Result:
-    site = corpus / tool.tree
-    log = logs / f"{tool.name.replace(' + ', '+')}.log"
-    env = {**os.environ, **tool.env}
+) -> list[Result]:
+    """Each tool's result in one scenario. The repeats take turns (tool A, tool B, A, B, ...):
+    a VM whose speed drifts over minutes then slows every tool alike, where one tool's repeats
+    run back to back could all land in a slow spell."""
+    repeats: dict[str, list[dict[str, Measure]]] = {tool.name: [] for tool in tools}
+    errors: dict[str, str] = {}
 
-    def build() -> tuple[dict[str, Measure], str | None]:
+    def build(tool: Tool) -> tuple[dict[str, Measure], str | None]:
+        site, log = corpus / tool.tree, logs / f"{tool.name.replace(' + ', '+')}.log"
+        env = {**os.environ, **tool.env}
         steps: dict[str, Measure] = {}
         for step, command in tool.steps:
             run = steps[step] = measure(command, site, log, env, timeout)
@@ -387,23 +391,39 @@ def run_tool(
                 return steps, f"failed: {step} exit {run.returncode} (see {log})"
         return steps, None
 
-    if scenario != "cold" and not (site / tool.output).is_dir():
-        with log.open("a", encoding="utf-8") as out:
-            out.write(f"\n# no earlier output: one untimed build before {scenario}\n")
-        _, error = build()
-        if error:
-            return Result(tool.name, scenario, error)
-    repeats: list[dict[str, Measure]] = []
+    for tool in tools:
+        if scenario != "cold" and not (corpus / tool.tree / tool.output).is_dir():
+            log = logs / f"{tool.name.replace(' + ', '+')}.log"
+            with log.open("a", encoding="utf-8") as out:
+                out.write(f"\n# no earlier output: one untimed build before {scenario}\n")
+            _, error = build(tool)
+            if error:
+                errors[tool.name] = error
     for _ in range(repeat):
-        if scenario == "cold":
-            clean(site, tool)
-        elif scenario == "edit":
-            append_sentence(site / edit_path)
-        settle()
-        steps, error = build()
-        if error:
-            return Result(tool.name, scenario, error)
-        repeats.append(steps)
+        for tool in tools:
+            if tool.name in errors:
+                continue
+            site = corpus / tool.tree
+            if scenario == "cold":
+                clean(site, tool)
+            elif scenario == "edit":
+                append_sentence(site / edits[tool.tree])
+            settle()
+            steps, error = build(tool)
+            if error:
+                errors[tool.name] = error
+            else:
+                repeats[tool.name].append(steps)
+    return [
+        Result(tool.name, scenario, errors[tool.name])
+        if tool.name in errors
+        else _result(tool, corpus, scenario, repeats[tool.name])
+        for tool in tools
+    ]
+
+
+def _result(tool: Tool, corpus: Path, scenario: str, repeats: list[dict[str, Measure]]) -> Result:
+    """One row: the median time and CPU over the repeats, the highest peak."""
     runs = [sum(m.seconds for m in steps.values()) for steps in repeats]
     names = list(repeats[0])
     result = Result(
@@ -421,7 +441,7 @@ def run_tool(
         step_peaks_mib={n: max(steps[n].peak_kib for steps in repeats) / 1024 for n in names},
     )
     if scenario == "cold":
-        result.pages = count_pages(site / tool.output)
+        result.pages = count_pages(corpus / tool.tree / tool.output)
     return result
 
 
@@ -518,21 +538,27 @@ def main(argv: list[str] | None = None) -> int:
         file=sys.stderr,
     )
     results: list[Result] = []
+    running: list[Tool] = []
     for name in rows:
         tool = tools[name]
         # "hugo" alone is the first step of "hugo + pagefind": run it apart only if that is missing
         # or not asked for; otherwise take Hugo's own figure from the combined run.
         if name == "hugo" and tools.get("hugo + pagefind") is not None:
             continue
-        for scenario in scenarios:
-            if tool is None:
-                results.append(Result(name, scenario, "not installed"))
-                continue
-            print(f"  {name}: {scenario} ...", file=sys.stderr, flush=True)
-            edit = manifest["edit"][tool.tree]
-            result = run_tool(tool, args.corpus, scenario, edit, args.repeat, logs, args.timeout)
-            print(f"    {result.status} {result.seconds or 0:.2f}s", file=sys.stderr, flush=True)
-            results.append(result)
+        if tool is None:
+            results.extend(Result(name, scenario, "not installed") for scenario in scenarios)
+        else:
+            running.append(tool)
+    for scenario in scenarios:
+        names = ", ".join(tool.name for tool in running)
+        print(f"  {scenario}: {names}, {args.repeat} turn(s) ...", file=sys.stderr, flush=True)
+        done = run_tools(
+            running, args.corpus, scenario, manifest["edit"], args.repeat, logs, args.timeout
+        )
+        for result in done:
+            runs = " ".join(f"{seconds:.2f}" for seconds in result.runs)
+            print(f"    {result.tool}: {result.status} {runs}", file=sys.stderr, flush=True)
+        results.extend(done)
     results = split_hugo(results)
     add_ratios(results)
     order = {s: i for i, s in enumerate(SCENARIOS)}
