@@ -11,7 +11,7 @@ import pytest
 
 from generator import source_state, sources
 from generator.cache import CACHE_DIR
-from generator.config import SiteConfig
+from generator.config import SiteConfig, load_config
 from generator.source_state import SOURCES_FILE
 from tests.helpers import build_site, copy_site
 
@@ -99,3 +99,23 @@ def test_a_build_with_nothing_to_do_reads_nothing_and_reports_the_same_problems(
     assert [str(p) for p in again.report.problems] == [str(p) for p in first.report.problems]
     assert again.report.cache_hits + again.report.cache_misses == 0  # no article was loaded
     assert again.report.articles == first.report.articles
+
+
+def test_files_read_from_a_disk_on_threads_are_the_files_read_one_at_a_time(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The survey reads files one at a time where the first few came from memory, on threads
+    where they were slow (a disk): either way every file is read, each with its own bytes and
+    key, in the order found."""
+    root = copy_site("basic", tmp_path)
+    (root / "content" / "news" / "empty.md").write_bytes(b"")
+    config = load_config(root / "site.toml", {})
+    monkeypatch.setattr(sources, "PROBE_FILES", 2)
+    monkeypatch.setattr(sources, "IN_MEMORY_SECONDS", float("inf"))
+    one_at_a_time = sources.survey(config)
+    monkeypatch.setattr(sources, "IN_MEMORY_SECONDS", 0.0)
+    on_threads = sources.survey(config)
+    assert len(one_at_a_time.paths) > 4
+    assert one_at_a_time.keys == on_threads.keys
+    assert one_at_a_time.data == on_threads.data
+    assert len(on_threads.data) == len(on_threads.paths)
