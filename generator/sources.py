@@ -181,7 +181,7 @@ def read(
     parsed = parsed or {}
     ready = [(item, parsed[item[0]]) for item in misses if item[0] in parsed]
     misses = [item for item in misses if item[0] not in parsed]
-    for batch in itertools.chain([ready], _parse_batches(misses, config, jobs)):
+    for batch in itertools.chain([ready] if ready else [], _parse_batches(misses, config, jobs)):
         for (index, _, _, _), result in batch:
             results[index] = result
         if cache:  # stored batch by batch: 100,000 pickles at once would double peak memory
