@@ -319,16 +319,19 @@ def replace_file(source: str, target: str) -> None:
 
 def write_new_file(target: str, data: bytes) -> None:
     """Write `target` as a new file: a reused staging folder may hold a hard link to the live
-    site's file there, which must never be written through."""
-    temporary = f"{target}.{os.getpid()}.new"
+    site's file there, which must never be written through. Made exclusively (no temporary
+    file and rename: a first build writes 11,000 search fragments this way); whatever stands
+    in its place is removed first."""
     try:
-        handle = open(temporary, "wb")  # noqa: SIM115 (closed below)
-    except FileNotFoundError:
+        handle = open(target, "xb")  # noqa: SIM115 (closed below)
+    except FileExistsError:
+        _clear(Path(target))
+        handle = open(target, "xb")  # noqa: SIM115
+    except (FileNotFoundError, NotADirectoryError):
         _make_parent(Path(target))
-        handle = open(temporary, "wb")  # noqa: SIM115
+        handle = open(target, "xb")  # noqa: SIM115
     with handle:
         handle.write(data)
-    replace_file(temporary, target)
 
 
 def _remove_file(path: str) -> None:

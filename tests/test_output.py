@@ -12,6 +12,7 @@ from generator.output import (
     retired_folder,
     spare_folder,
     staging_folder,
+    write_new_file,
 )
 
 
@@ -152,3 +153,19 @@ def test_a_replaced_site_left_behind_is_deleted_by_the_next_build(tmp_path: Path
         time.sleep(0.05)
     assert not left.exists()
     assert (out / "index.html").read_bytes() == b"two"
+
+
+def test_a_new_file_replaces_what_stands_there_without_writing_through_it(tmp_path: Path) -> None:
+    """A staging folder may hold a hard link to the live site's file, a folder where a file
+    goes, or a file where a folder goes: the new file replaces each, the live file untouched."""
+    live, staging = tmp_path / "live.json", tmp_path / "staging"
+    live.write_bytes(b"live")
+    staging.mkdir()
+    os.link(live, staging / "linked.json")
+    (staging / "folder.json").mkdir()
+    (staging / "file").write_bytes(b"in the way")
+    for relative in ("linked.json", "folder.json", "file/inside.json", "new/deep/one.json"):
+        write_new_file(os.fspath(staging / relative), relative.encode())
+        assert (staging / relative).read_bytes() == relative.encode()
+    assert live.read_bytes() == b"live"
+    assert live.stat().st_nlink == 1
