@@ -4,7 +4,7 @@ search state in `.broadsheet-cache/search-documents/` between builds.
 Rendering a shard's 700 documents took 0.3-0.8 s of an edit that changed one of them. Kept, a
 shard's folder needs only the documents whose key changed: a document stays where its file is
 still the one written for its key (same size, mtime and inode), every other is rendered and
-written as a new file, and anything else in the folder is removed, so Pagefind reads exactly
+written over its file, and anything else in the folder is removed, so Pagefind reads exactly
 the shard's documents. Each folder's record of what it holds sits beside it (shard-N.json),
 read only when the shard is indexed again. The folders are safe to delete: the documents are
 rendered again.
