@@ -10,7 +10,6 @@ from typing import Protocol
 from ..config import SiteConfig
 from ..model import Archive, Article, Story
 from .features import ArticleFeatures, compute_features_in_parallel
-from .related import RelatedIndex, related_index
 from .versions import VersionMemo, find_stories
 
 
@@ -98,6 +97,10 @@ def find_related(
     archive = grouped.archive
     if not config.related.enabled:
         return archive
+    # Imported here, with scipy: an edit finds related stories on a forked process, and the
+    # build's own process then never loads them (0.24 s of an edit at 11,000 articles).
+    from .related import RelatedIndex, related_index
+
     (step or _silent)("related")
     found = store.load("related") if store else None
     previous = found if isinstance(found, RelatedIndex) else None

@@ -24,11 +24,12 @@ from functools import lru_cache
 from typing import overload
 
 import numpy as np
-from scipy import sparse
 
 from ..config import VersionSettings
 from ..model import Article, Story, Version, VersionKind, When
+from . import candidates
 from .arrays import distinct
+from .candidates import Candidates
 from .features import ArticleFeatures, compute_features
 from .fingerprint import Fingerprint
 from .parallel import map_inherited
@@ -39,6 +40,8 @@ _PAIR_CHUNK = 65536
 _COLUMNS = np.uint64(2**31 - 1)
 #: Articles whose shared samples with all others are counted in one sparse product.
 _CANDIDATE_ROWS = 4096
+#: Pairs up to this many have their shared shingles counted one by one (no sparse product).
+_FEW_PAIRS = 256
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,22 +73,25 @@ class VersionMemo:
     settings: VersionSettings
     samples: dict[str, np.ndarray]
     verdicts: dict[tuple[str, str], Match | None]
+    candidates: Candidates | None = None
+    """The candidate pairs, kept to be updated rather than found again (candidates.py)."""
 
     def __getstate__(self) -> tuple[object, ...]:
         """The samples as one array (pickling 11,000 small arrays took 0.05 s each way)."""
         keys = list(self.samples)
         lengths = np.fromiter((len(self.samples[k]) for k in keys), np.int64, len(keys))
         joined = np.concatenate([self.samples[k] for k in keys]) if keys else _NONE
-        return self.settings, keys, lengths, joined, self.verdicts
+        return self.settings, keys, lengths, joined, self.verdicts, self.candidates
 
     def __setstate__(self, state: tuple[object, ...]) -> None:
-        settings, keys, lengths, joined, verdicts = state
+        settings, keys, lengths, joined, verdicts, found = state
         assert isinstance(keys, list) and isinstance(lengths, np.ndarray)
         assert isinstance(joined, np.ndarray)
         arrays = np.split(joined, np.cumsum(lengths)[:-1]) if keys else []
         object.__setattr__(self, "settings", settings)
         object.__setattr__(self, "samples", dict(zip(keys, arrays, strict=True)))
         object.__setattr__(self, "verdicts", verdicts)
+        object.__setattr__(self, "candidates", found)
 
 
 def group_stories(
@@ -123,7 +129,8 @@ def find_stories(
     content = [keys[a.id] for a in ordered] if keys is not None else None
     memo = previous if previous is not None and previous.settings == settings else None
     samples = _samples(prints, settings.sample_every, content, memo)
-    pairs = candidate_pairs_of(*_sample_columns(samples), len(ordered), settings)
+    found = _candidates([a.id for a in ordered], content, samples, memo, settings)
+    pairs = found.pairs if found is not None else _pairs_from_nothing(samples, settings)[0]
     pairs = pairs[_dates_close_all(ordered, pairs, settings.max_days_apart)]
     verdicts = _verdicts(prints, pairs, settings, jobs, content, memo)
     finder = _Groups(ordered, prints, settings)
@@ -139,6 +146,7 @@ def find_stories(
         return stories, None
     if (
         memo is not None
+        and found is memo.candidates
         and len(memo.samples) == len(set(content))
         and all((content[i], content[j]) in memo.verdicts for i, j in pairs.tolist())
         and len(memo.verdicts) == len(pairs)
@@ -152,8 +160,36 @@ def find_stories(
             (content[i], content[j]): match
             for (i, j), match in zip(pairs.tolist(), verdicts, strict=True)
         },
+        found,
     )
     return stories, made
+
+
+def _candidates(
+    ids: list[str],
+    content: list[str] | None,
+    samples: list[np.ndarray],
+    memo: VersionMemo | None,
+    settings: VersionSettings,
+) -> Candidates | None:
+    """The candidate pairs with what decides them, updated from the memo's where it can be
+    done exactly, else found from nothing; None without content keys (nothing to keep)."""
+    if content is None:
+        return None
+    if memo is not None and memo.candidates is not None:
+        updated = candidates.update(memo.candidates, ids, content, samples, memo.samples, settings)
+        if updated is not None:
+            return updated
+    pairs, (_, column, sampled) = _pairs_from_nothing(samples, settings)
+    return Candidates.of(ids, content, pairs, sampled, column)
+
+
+def _pairs_from_nothing(
+    samples: list[np.ndarray], settings: VersionSettings
+) -> tuple[np.ndarray, tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """`candidate_pairs_of` every article's samples, and the columns it was given."""
+    columns = _sample_columns(samples)
+    return candidate_pairs_of(*columns, len(samples), settings), columns
 
 
 def _samples(
@@ -315,6 +351,28 @@ def _enough_shared(
     row_of = np.zeros(len(prints), dtype=np.int64)
     row_of[involved] = np.arange(len(involved))
     columns = [distinct((prints[i].unique % _COLUMNS).astype(np.int32)) for i in involved.tolist()]
+    pairs = row_of[pairs]
+    if len(pairs) <= _FEW_PAIRS:  # an edit's: counted one by one, without loading scipy
+        shared = np.fromiter(
+            (
+                len(np.intersect1d(columns[i], columns[j], assume_unique=True))
+                for i, j in pairs.tolist()
+            ),
+            dtype=np.int64,
+            count=len(pairs),
+        )
+    else:
+        shared = _shared_columns(columns, pairs)
+    fewer = np.minimum(sizes[involved][pairs[:, 0]], sizes[involved][pairs[:, 1]])
+    containment = np.where(fewer > 0, shared / np.maximum(fewer, 1), 0.0)
+    return (shared >= settings.min_shared_shingles) & (containment >= threshold * 2 / 3)
+
+
+def _shared_columns(columns: list[np.ndarray], pairs: np.ndarray) -> np.ndarray:
+    """For each pair of rows, how many columns the two share: a row-wise product of a sparse
+    matrix of the rows."""
+    from scipy import sparse  # here: an edit's process never needs it (candidates.py)
+
     lengths = np.fromiter((len(c) for c in columns), dtype=np.int64, count=len(columns))
     # Rows sorted and without repeats (canonical): scipy's products then never allocate
     # anything as wide as the 2**31 columns.
@@ -324,18 +382,14 @@ def _enough_shared(
             np.concatenate(columns),
             np.r_[0, np.cumsum(lengths)],
         ),
-        shape=(len(involved), int(_COLUMNS)),
+        shape=(len(columns), int(_COLUMNS)),
     )
-    del columns
-    pairs = row_of[pairs]
     shared = np.empty(len(pairs), dtype=np.int64)
     for start in range(0, len(pairs), _PAIR_CHUNK):
         chunk = pairs[start : start + _PAIR_CHUNK]
         product = matrix[chunk[:, 0]].multiply(matrix[chunk[:, 1]])
         shared[start : start + len(chunk)] = np.asarray(product.sum(axis=1)).ravel()
-    fewer = np.minimum(sizes[involved][pairs[:, 0]], sizes[involved][pairs[:, 1]])
-    containment = np.where(fewer > 0, shared / np.maximum(fewer, 1), 0.0)
-    return (shared >= settings.min_shared_shingles) & (containment >= threshold * 2 / 3)
+    return shared
 
 
 def candidate_pairs_of(
@@ -356,6 +410,8 @@ def candidate_pairs_of(
     """
     if not len(owner):
         return np.empty((0, 2), dtype=np.int64)
+    from scipy import sparse  # here: an edit's process never needs it (candidates.py)
+
     sizes = np.bincount(owner, minlength=count)
     df = np.bincount(column, minlength=len(sampled))
     useful = (df[column] >= 2) & (df[column] <= settings.max_shared_sample)

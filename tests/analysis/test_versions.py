@@ -7,6 +7,7 @@ import datetime as dt
 import pickle
 import random
 
+import numpy as np
 import pytest
 
 from generator.analysis import versions
@@ -203,3 +204,24 @@ def test_grouping_from_the_last_memo_finds_what_grouping_from_nothing_finds(
         stories, memo = versions.find_stories(articles, SETTINGS, keys=keys(), previous=kept)
         assert len(compared) < from_nothing  # the memo's verdicts stood for unchanged pairs
         assert stories == group_stories(articles, SETTINGS)
+
+
+def test_shared_shingles_counted_pair_by_pair_agree_with_the_sparse_product(
+    monkeypatch: pytest.MonkeyPatch,
+):
+    """An edit's few pairs are counted one by one (no scipy): the same pairs pass."""
+    rng = random.Random(3)
+    vocabulary = " ".join(PARAGRAPHS).split()
+    families = [[" ".join(rng.choices(vocabulary, k=40)) + "." for _ in range(6)] for _ in range(5)]
+    articles = [
+        make_article(f"f{f}-{v}", f"Family {f}", tuple(families[f][v : v + 3]), date=None)
+        for f in range(5)
+        for v in range(4)
+    ]
+    prints = versions.fingerprints(articles, SETTINGS.shingle_size)
+    pairs = np.array([(i, j) for i in range(len(articles)) for j in range(i + 1, len(articles))])
+    one_by_one = versions._enough_shared(prints, pairs, SETTINGS)
+    monkeypatch.setattr(versions, "_FEW_PAIRS", 0)
+    by_product = versions._enough_shared(prints, pairs, SETTINGS)
+    assert one_by_one.tolist() == by_product.tolist()
+    assert 0 < int(one_by_one.sum()) < len(pairs)
