@@ -29,7 +29,6 @@ from ..config import VersionSettings
 from ..model import Article, Story, Version, VersionKind, When
 from . import candidates
 from .arrays import distinct
-from .candidates import Candidates
 from .features import ArticleFeatures, compute_features
 from .fingerprint import Fingerprint
 from .parallel import map_inherited
@@ -73,7 +72,7 @@ class VersionMemo:
     settings: VersionSettings
     samples: dict[str, np.ndarray]
     verdicts: dict[tuple[str, str], Match | None]
-    candidates: Candidates | None = None
+    candidates: candidates.Candidates | None = None
     """The candidate pairs, kept to be updated rather than found again (candidates.py)."""
 
     def __getstate__(self) -> tuple[object, ...]:
@@ -171,7 +170,7 @@ def _candidates(
     samples: list[np.ndarray],
     memo: VersionMemo | None,
     settings: VersionSettings,
-) -> Candidates | None:
+) -> candidates.Candidates | None:
     """The candidate pairs with what decides them, updated from the memo's where it can be
     done exactly, else found from nothing; None without content keys (nothing to keep)."""
     if content is None:
@@ -181,7 +180,7 @@ def _candidates(
         if updated is not None:
             return updated
     pairs, (_, column, sampled) = _pairs_from_nothing(samples, settings)
-    return Candidates.of(ids, content, pairs, sampled, column)
+    return candidates.Candidates.of(ids, content, pairs, sampled, column)
 
 
 def _pairs_from_nothing(
@@ -341,7 +340,7 @@ def _enough_shared(
     counted for all pairs at once, as a row-wise product of a sparse article x shingle matrix
     whose columns are the shingle hashes modulo a 31-bit prime: no table of every shingle is
     built, and a rare collision can only let a pair through to the precise test, never keep
-    one out."""
+    one out. An edit's few pairs are counted one pair at a time, to the same counts."""
     threshold = settings.containment_threshold
     if not len(pairs) or threshold < 0:
         return np.ones(len(pairs), dtype=bool)
@@ -362,27 +361,29 @@ def _enough_shared(
             count=len(pairs),
         )
     else:
-        shared = _shared_columns(columns, pairs)
+        lengths = np.fromiter((len(c) for c in columns), dtype=np.int64, count=len(columns))
+        joined = np.concatenate(columns)
+        del columns  # only the joined copy is held while the products are made
+        shared = _shared_columns(joined, lengths, pairs)
     fewer = np.minimum(sizes[involved][pairs[:, 0]], sizes[involved][pairs[:, 1]])
     containment = np.where(fewer > 0, shared / np.maximum(fewer, 1), 0.0)
     return (shared >= settings.min_shared_shingles) & (containment >= threshold * 2 / 3)
 
 
-def _shared_columns(columns: list[np.ndarray], pairs: np.ndarray) -> np.ndarray:
-    """For each pair of rows, how many columns the two share: a row-wise product of a sparse
-    matrix of the rows."""
+def _shared_columns(joined: np.ndarray, lengths: np.ndarray, pairs: np.ndarray) -> np.ndarray:
+    """For each pair of rows (each row's sorted distinct columns, `lengths` of them in turn
+    in `joined`), how many columns the two share: a row-wise product of a sparse matrix."""
     from scipy import sparse  # here: an edit's process never needs it (candidates.py)
 
-    lengths = np.fromiter((len(c) for c in columns), dtype=np.int64, count=len(columns))
     # Rows sorted and without repeats (canonical): scipy's products then never allocate
     # anything as wide as the 2**31 columns.
     matrix = sparse.csr_matrix(
         (
             np.ones(int(lengths.sum()), dtype=np.float32),
-            np.concatenate(columns),
+            joined,
             np.r_[0, np.cumsum(lengths)],
         ),
-        shape=(len(columns), int(_COLUMNS)),
+        shape=(len(lengths), int(_COLUMNS)),
     )
     shared = np.empty(len(pairs), dtype=np.int64)
     for start in range(0, len(pairs), _PAIR_CHUNK):
