@@ -144,3 +144,25 @@ def _weights(index: related_module.RelatedIndex) -> list[dict[int, float]]:
         )
         for lo, hi in zip(matrix.indptr[:-1], matrix.indptr[1:], strict=True)
     ]
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_rows_replaced_in_place_keep_every_other_row(seed: int):
+    """An edit replaces a few rows of the index's row lists (first, last, emptied, grown):
+    every other row must come through as it was."""
+    import numpy as np
+
+    rng = random.Random(seed)
+
+    def as_rows(lists: list[list[int]]):
+        lengths = [len(values) for values in lists]
+        values = [v for row in lists for v in row]
+        return related_module._Rows(np.r_[0, np.cumsum(lengths)], np.array(values, np.int64))
+
+    old = [[rng.randrange(100) for _ in range(rng.randrange(5))] for _ in range(12)]
+    rows = sorted(rng.sample(range(12), rng.randint(1, 5)) + [0, 11][: rng.randint(0, 2)])
+    rows = sorted(set(rows))
+    new = [[rng.randrange(100) for _ in range(rng.randrange(4))] for _ in rows]
+    merged = as_rows(old).with_rows(np.array(rows), as_rows(new))
+    expected = [new[rows.index(i)] if i in rows else row for i, row in enumerate(old)]
+    assert [merged.row(i).tolist() for i in range(12)] == expected
