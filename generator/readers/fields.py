@@ -42,8 +42,10 @@ _NOT_IN_URLS = re.compile(r'["<>\\^`{|}]')
 
 
 def clean_text(value: str) -> str:
-    """One line of plain text: control and invisible characters gone, whitespace collapsed."""
-    return _SPACE.sub(" ", _CONTROL.sub(" ", value)).strip()
+    """One line of plain text: control and invisible characters gone, whitespace collapsed.
+    (`str.split` splits on what `\\s` matches, at a third of the cost of a regex: every
+    paragraph of every article comes through here.)"""
+    return " ".join(_CONTROL.sub(" ", value).split())
 
 
 # --- dates -------------------------------------------------------------------------------------
