@@ -75,11 +75,11 @@ def test_parse_clipping_never_raises_and_never_makes_empty_paragraphs_or_dirty_n
     assert all(a and "&" not in a and not a.lower().startswith("by ") for a in clip.authors)
 
 
-WHITESPACE = [chr(c) for c in range(0x3000 + 1) if chr(c).isspace()] + ["\u200b", "\x85"]
+SPACES_AND_INVISIBLES = [chr(c) for c in range(0x3000 + 1) if chr(c).isspace()] + ["\u200b", "\x85"]
 
 
 @settings(max_examples=300, deadline=None)
-@given(text=st.text(st.one_of(st.characters(), st.sampled_from(WHITESPACE))))
+@given(text=st.text(st.one_of(st.characters(), st.sampled_from(SPACES_AND_INVISIBLES))))
 def test_clean_text_is_one_line_without_control_characters(text):
     """Every kind of Unicode whitespace (no-break, ideographic, line separators) collapses to
     one space, and control and invisible characters go, as the regular expressions say."""
