@@ -23,9 +23,9 @@ def when_sort_key(when: When | None) -> str:
     """A string that sorts dates and datetimes together, undated last when sorted descending."""
     if when is None:
         return ""
-    if isinstance(when, dt.datetime):
-        return when.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S")
-    return when.strftime("%Y-%m-%dT00:00:00")
+    if isinstance(when, dt.datetime):  # isoformat: a third of strftime's cost, and years
+        return when.astimezone(dt.UTC).isoformat(timespec="seconds")[:19]  # < 1000 get 4 digits
+    return f"{when.isoformat()}T00:00:00"
 
 
 def when_iso(when: When | None) -> str | None:
