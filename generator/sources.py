@@ -54,7 +54,8 @@ IN_MEMORY_SECONDS = 60e-6
 class Survey:
     """The content files and what each holds, before any is parsed."""
 
-    paths: list[Path]
+    paths: list[str]
+    """Each file's path (a string: see `find_source_paths`)."""
     relative: list[str]
     """Content-relative posix path of each file."""
     signs: list[source_state.Signature | None]
@@ -110,7 +111,7 @@ def survey(config: SiteConfig, cache: Cache | None = None) -> Survey:
 def _open(found: Survey, indexes: list[int], config: SiteConfig) -> None:
     """Read the files at `indexes` and key their bytes: a few reads in flight where they come
     from a disk (disks queue them), one at a time where they come from memory."""
-    paths = [found.paths[i] for i in indexes]
+    paths = [Path(found.paths[i]) for i in indexes]
     started = time.perf_counter()
     loads = _load_chunk(paths[:PROBE_FILES], config)
     rest = paths[PROBE_FILES:]
@@ -224,7 +225,7 @@ def _silent(stage: str, done: int, total: int) -> None:
     return None
 
 
-def _signature(path: Path) -> source_state.Signature | None:
+def _signature(path: str) -> source_state.Signature | None:
     try:
         return source_state.signature(os.stat(path))
     except OSError:

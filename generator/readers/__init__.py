@@ -81,12 +81,12 @@ def find_sources(content_dir: Path) -> list[Path]:
 
     Skips hidden files and folders, editor temp files and extensions we do not read.
     """
-    return [path for _, path in find_source_paths(content_dir)]
+    return [Path(path) for _, path in find_source_paths(content_dir)]
 
 
-def find_source_paths(content_dir: Path) -> list[tuple[str, Path]]:
-    """`find_sources` with each file's content-relative posix path: (relative, path). Built from
-    strings, not Path arithmetic: at 100,000 files that is seconds."""
+def find_source_paths(content_dir: Path) -> list[tuple[str, str]]:
+    """`find_sources` with each file's content-relative posix path: (relative, path), as
+    strings: Path objects of 11,000 files took 0.15 s of an edit that opens one of them."""
     found: list[tuple[str, str, str]] = []
     base = os.fspath(content_dir)
     cut = len(base.rstrip(os.sep)) + 1
@@ -99,7 +99,7 @@ def find_source_paths(content_dir: Path) -> list[tuple[str, Path]]:
                 continue
             found.append((prefix + name, folder, name))
     found.sort()
-    return [(relative, Path(folder, name)) for relative, folder, name in found]
+    return [(relative, os.path.join(folder, name)) for relative, folder, name in found]
 
 
 def shown_path(source_path: str, config: SiteConfig) -> str:
