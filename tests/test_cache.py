@@ -442,6 +442,44 @@ def test_an_edit_makes_again_the_pages_of_its_own_story_only(
     assert any(f"{versioned['title']}, revised" in page.read_text() for page in story_pages)
 
 
+def test_diffs_made_by_render_workers_are_cached_for_the_next_build(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The story pages' diffs are made as the pages are, on the render's worker processes,
+    and stored: a new site title makes every page again, and no diff is made again."""
+    build_module = importlib.import_module("generator.build")
+    site_module = importlib.import_module("generator.render.site")
+    monkeypatch.setattr(build_module, "RENDER_CHUNK", 2)  # the demo, rendered on 2 workers
+    from generator.config import load_config
+
+    def build_on_two(root: Path) -> Path:
+        config = load_config(root / "site.toml")
+        build_module.build(config, search=False, jobs=2)
+        return config.output_dir
+
+    root = copy_demo(tmp_path / "demo")
+    build_on_two(root)
+    made = tmp_path / "diffs-made"  # a file: the workers are other processes
+    made.touch()
+    original = site_module.diff_versions
+
+    def noted(old: Any, new: Any) -> Any:
+        with made.open("a") as file:
+            file.write(f"{old.id} -> {new.id}\n")
+        return original(old, new)
+
+    monkeypatch.setattr(site_module, "diff_versions", noted)
+    settings = root / "site.toml"
+    settings.write_text(settings.read_text().replace('title = "', 'title = "The New ', 1))
+    out = build_on_two(root)
+    assert made.read_text() == ""
+    stories = sorted((out / "stories").glob("*/index.html"))
+    assert stories and all("The New " in page.read_text() for page in stories)
+    fresh = copy_demo(tmp_path / "fresh")
+    shutil.copy(settings, fresh / "site.toml")
+    assert differences(snapshot(out), snapshot(build_on_two(fresh))) == []
+
+
 def test_the_record_of_the_output_is_the_output_as_left(tmp_path: Path) -> None:
     """The build records each file it leaves (from what it wrote, not by walking the folder):
     the record must be the folder exactly, or a build that changes nothing is not skipped, and
