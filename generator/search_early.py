@@ -27,7 +27,14 @@ from .readers import ReadResult, parse_bytes
 from .render.site import Rendered, prepare, search_document
 from .render.theme import Theme
 from .render.urls import UrlMap
-from .search import BUNDLE_FOLDER, PAGEFIND_AT_ONCE, ShardRun, plan_search, start_shard
+from .search import (
+    BUNDLE_FOLDER,
+    PAGEFIND_AT_ONCE,
+    SearchPlan,
+    ShardRun,
+    plan_search,
+    start_shard,
+)
 from .search_farm import FARM_FOLDER
 from .search_shards import SearchPage, Shard
 from .sources import Survey
@@ -53,6 +60,17 @@ class EarlySearch:
 
     shards: dict[str, Shard] = field(default_factory=dict)
     runs: dict[str, ShardRun] = field(default_factory=dict)
+    pages: dict[str, SearchPage] = field(default_factory=dict)
+    """The guessed documents, by path."""
+    plan: SearchPlan | None = None
+    """Their plan: the build's own where its documents are the guessed ones."""
+
+    def plan_of(self, documents: Sequence[SearchPage]) -> SearchPlan | None:
+        """The guessed plan, if `documents` are the guessed documents."""
+        if self.plan is None or len(documents) != len(self.pages):
+            return None
+        pages = self.pages
+        return self.plan if all(pages.get(d.path) == d for d in documents) else None
 
     def adopt(self, shard: Shard, folder: str) -> ShardRun | None:
         """The run indexing exactly `shard`, which the caller now owns, or None."""
@@ -155,7 +173,7 @@ def start_early(
             raise _NotGuessed(path)
         return document.make()
 
-    early = EarlySearch({folder: shard for shard, folder in todo})
+    early = EarlySearch({folder: shard for shard, folder in todo}, {}, pages, plan)
     try:
         for job in todo:
             work = state_dir / WORK_FOLDER

@@ -36,12 +36,13 @@ def search_documents(
         context = known_contexts.get(article.id)
         if last and len(last) % 2 == 0 and last[0] == inputs and context:
             page = SearchPage(path, last[1], tuple(zip(last[2::2], last[3::2], strict=True)))
+            record[path] = last  # what it records is what it was made from
         else:
             where = search_context(data, article.id)
             page = search_document(data, article, *where)[0]
             context = (data.article_keys.get(article.id, ""), *where)
+            record[path] = [inputs, page.key, *(part for sort in page.sorts for part in sort)]
         pages.append(page)
-        record[path] = [inputs, page.key, *(part for sort in page.sorts for part in sort)]
         contexts[article.id] = context
     return pages, record, contexts
 
@@ -96,14 +97,15 @@ class SearchStep:
         documents, self.documents, self.contexts = search_documents(
             data, self.known, self.known_contexts
         )
-        self.plan = plan_search(
+        early, self.early = self.early, None
+        guessed = early.plan_of(documents) if early else None
+        self.plan = guessed or plan_search(
             documents,
             data.config.language,
             data.config.search,
             previous=self.previous,
             state_dir=self.state_dir,
         )
-        early, self.early = self.early, None
         self.run = self.plan.start(search_renderer(data), self.output, self.held, early)
 
     def advance(self) -> None:

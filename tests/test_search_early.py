@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from generator import search as search_module
-from generator import search_early, sources
+from generator import search_early, search_step, sources
 from tests.browser.harness import copy_demo
 from tests.helpers import BuiltSite, build_site, differences, snapshot
 from tests.test_search_sharded import EDITED, child_commands
@@ -27,9 +27,10 @@ def sharded(tmp_path: Path) -> BuiltSite:
 
 
 def _watch(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """Events in order: "guessed" (a Pagefind run started on a guess), "planned" (one started
-    by the search step's own plan), "read" (the articles read) and "grouped" (the stories
-    grouped)."""
+    """Events in order: "guessed" (a Pagefind run started on a guess), "replanned" (the search
+    step planning its shards itself, not taking the guess's plan), "planned" (a Pagefind run
+    started by the search step's own plan), "read" (the articles read) and "grouped" (the
+    stories grouped)."""
     events: list[str] = []
     build = importlib.import_module("generator.build")
 
@@ -43,6 +44,7 @@ def _watch(monkeypatch: pytest.MonkeyPatch) -> list[str]:
         monkeypatch.setattr(module, name, noted)
 
     noting(search_early, "start_shard", "guessed")
+    noting(search_step, "plan_search", "replanned")
     noting(search_module, "start_shard", "planned")
     noting(sources, "read", "read")
     noting(build, "group_stories", "grouped")
@@ -62,7 +64,8 @@ def test_an_edits_shard_is_indexed_from_before_the_articles_are_read(
     edited = sharded.root / EDITED
     edited.write_text(edited.read_text() + "\nThe harbourmaster counted nine barges.\n")
     again = build_site(sharded.root, search=True)
-    assert events == ["guessed", "read", "grouped"]  # the guess was right: indexed once
+    assert events == ["guessed", "read", "grouped"]  # the guess was right: planned and
+    # indexed once
     assert again.report.search_reindexed == 1
     assert not list((sharded.root / ".broadsheet-cache" / search_early.WORK_FOLDER).iterdir())
     monkeypatch.undo()
@@ -80,7 +83,7 @@ def test_a_wrong_guess_is_stopped_and_the_shard_indexed_as_planned(
     honey.write_text(copy.replace("Divers find timber jammed", "Timber found jammed", 1))
     again = build_site(sharded.root, search=True)
     assert events[:3] == ["guessed", "read", "grouped"]
-    assert "planned" in events
+    assert "replanned" in events and "planned" in events
     assert "pagefind" not in child_commands()
     assert not list((sharded.root / ".broadsheet-cache" / search_early.WORK_FOLDER).iterdir())
     story = next(a for a in again.catalog()["articles"] if a["source_path"] in HONEY)["story"]
