@@ -26,6 +26,8 @@ log = logging.getLogger(__name__)
 
 CACHE_DIR = ".broadsheet-cache"
 PRUNE_SLACK = 0.1
+LEFT_FILE = "cache.sqlite3.left"
+"""The database file's stamp as the last build closed it (see `Cache`)."""
 """The share of the database stale entries may take before a build prunes them."""
 _SCHEMA = "CREATE TABLE IF NOT EXISTS entries (key TEXT PRIMARY KEY, checksum TEXT, value BLOB)"
 
@@ -73,14 +75,16 @@ def checksum_of(value: bytes) -> str:
 class Cache:
     """get/put of picklable values by key; every failure degrades to a miss.
 
-    `verify` runs SQLite's quick check on opening (about 1 ms per MB of cache, 1-5% of a build
-    that changes nothing): damage it finds costs one build its cache, where damage first met by
-    a write would cost the next build too. Worker processes of a build skip it: the build
-    checked the file moments before."""
+    `verify` runs SQLite's quick check on opening (about 1 ms per MB of cache: 0.08 s at 11,000
+    articles), unless the file is as the last build that checked it left it (its size, time
+    and inode, noted as it closed the file): damage it finds costs one build its cache, where
+    damage first met by a write would cost the next build too. Worker processes of a build
+    skip it: the build checked the file moments before."""
 
     def __init__(self, folder: Path, verify: bool = True) -> None:
         self.folder = folder
         self.path = folder / "cache.sqlite3"
+        self.verify = verify
         self.hits = 0
         self.misses = 0
         self.touched: set[str] = set()
@@ -95,7 +99,7 @@ class Cache:
     def _open(self, verify: bool) -> sqlite3.Connection | None:
         try:
             self.folder.mkdir(parents=True, exist_ok=True)
-            return self._connect(check=verify)
+            return self._connect(check=verify and not self._as_left())
         except sqlite3.DatabaseError as exc:
             if is_damage(exc):
                 return self._renew(exc)
@@ -247,6 +251,32 @@ class Cache:
             with contextlib.suppress(sqlite3.DatabaseError):
                 self._db.close()
             self._db = None
+            if self.verify:
+                self._note_left()
+
+    def _stamp(self) -> str | None:
+        """The database file's size, time and inode, where no write-ahead log is beside it
+        (the last connection closed folds the log into the file and removes it)."""
+        try:
+            if Path(f"{self.path}-wal").exists():
+                return None
+            now = self.path.stat()
+        except OSError:
+            return None
+        return f"{now.st_size} {now.st_mtime_ns} {now.st_ino}"
+
+    def _note_left(self) -> None:
+        stamp = self._stamp()
+        if stamp is not None:
+            write_state(self.folder, LEFT_FILE, stamp)
+
+    def _as_left(self) -> bool:
+        """Is the file as a checking build left it?"""
+        try:
+            noted = (self.folder / LEFT_FILE).read_text("utf-8")
+        except (OSError, UnicodeDecodeError):
+            return False
+        return noted == self._stamp()
 
 
 _DAMAGE_CODES = (sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB)

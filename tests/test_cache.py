@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 import logging
+import os
 import re
 import shutil
 import sqlite3
@@ -69,6 +70,33 @@ def test_a_broken_cache_file_is_detected_and_rebuilt(site_root: Path, damage: by
     site = build_site(site_root)
     assert site.article_page("news/lighthouse") == expected
     assert site.report.cache_hits == 0
+
+
+def test_the_cache_file_is_checked_when_it_is_not_as_the_last_build_left_it(
+    site_root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """SQLite's check of the whole file (0.08 s at 11,000 articles) runs when anything but a
+    build has touched the file since, or a build was stopped before it closed it."""
+    checked: list[bool] = []
+    connect = Cache._connect
+
+    def noted(self: Cache, check: bool = False) -> sqlite3.Connection:
+        checked.append(check)
+        return connect(self, check)
+
+    monkeypatch.setattr(Cache, "_connect", noted)
+    build_site(site_root)
+    article = site_root / "content" / "news" / "lighthouse.md"
+    article.write_text(article.read_text() + "\nOne more line.\n")
+    build_site(site_root)
+    assert checked == [True, False]  # a new file, then the file as that build left it
+    database = site_root / CACHE_DIR / "cache.sqlite3"
+    stat = database.stat()
+    os.utime(database, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000))  # touched
+    build_site(site_root)
+    (site_root / CACHE_DIR / "cache.sqlite3-wal").write_bytes(b"")  # a build stopped
+    build_site(site_root)
+    assert checked == [True, False, True, True]
 
 
 def test_a_damaged_entry_is_a_miss_not_a_wrong_result(tmp_path: Path) -> None:
