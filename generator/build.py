@@ -53,7 +53,7 @@ from .render.site import (
 )
 from .render.stories import diff_pairs
 from .render.theme import Theme, find_theme
-from .render.urls import assign_urls, output_file
+from .render.urls import PathFields, UrlMap, assign_urls, output_file
 from .search import BUNDLE_FOLDER, HeldBundle
 from .search_early import EarlySearch, Edited, edited_files, start_early
 from .search_step import SearchStep
@@ -521,7 +521,7 @@ def _build(
     try:
         grouped = related.grouped
         with _timed(report, "analyse"):
-            urls, url_problems = assign_urls(grouped.archive.articles, config)
+            urls, url_problems = cached_urls(grouped.archive.articles, config, store)
             taxonomies = cached_taxonomies(grouped.archive.articles, config, cache)
         if built:  # only the site's data was wanted
             assert last is not None
@@ -821,6 +821,21 @@ class CachedFeatures(Mapping[str, ArticleFeatures]):
             self.loaded.update((i, found[self.keys[i]]) for i in unread if i not in lost)
             self.loaded.update(zip(lost, remade, strict=True))
         return {i: self.loaded[i] for i in wanted}
+
+
+def cached_urls(
+    articles: Sequence[Article], config: SiteConfig, store: _MemoStore | None
+) -> tuple[UrlMap, list[Problem]]:
+    """`assign_urls`, with the permalinks the last build worked out for the same settings
+    (a memo, "urls"): written again only when one is new or no longer used."""
+    settings = repr((config.permalink, config.timezone))
+    last = store.load("urls") if store else None
+    known = last[1] if isinstance(last, tuple) and len(last) == 2 and last[0] == settings else {}
+    made: dict[PathFields, str] = {}
+    found = assign_urls(articles, config, known, made)
+    if store and made != known:
+        store.save("urls", (settings, made))
+    return found
 
 
 def cached_taxonomies(

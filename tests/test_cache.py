@@ -60,6 +60,25 @@ def test_a_changed_setting_is_not_served_from_the_cache(site_root: Path) -> None
     assert site.report.cache_hits == 0
 
 
+@pytest.mark.parametrize(
+    "setting", ['permalink = "/{publication}/{slug}/"', 'timezone = "Pacific/Kiritimati"']
+)
+def test_permalinks_follow_a_new_pattern_or_time_zone(site_root: Path, setting: str) -> None:
+    """The permalinks the last build worked out stand only for the same settings: a late
+    evening article moves to the next month's folder in a zone 14 hours ahead."""
+    late = site_root / "content" / "news" / "harbour-fees.md"
+    late.write_text(late.read_text().replace("2024-06-11T08:15:00+01:00", "2024-06-30T20:00:00Z"))
+    before = {a["id"]: a["url"] for a in build_site(site_root).catalog()["articles"]}
+    config = site_root / "site.toml"
+    config.write_text(f"{setting}\n{config.read_text()}")
+    after = {a["id"]: a["url"] for a in build_site(site_root).catalog()["articles"]}
+    fresh = copy_site("basic", site_root.parent / "fresh")
+    shutil.copy(config, fresh / "site.toml")
+    shutil.copy(late, fresh / "content" / "news" / "harbour-fees.md")
+    assert after == {a["id"]: a["url"] for a in build_site(fresh).catalog()["articles"]}
+    assert after != before
+
+
 @pytest.mark.parametrize("damage", [b"", b"garbage" * 100, b"SQLite format 3\x00" + b"\xff" * 5000])
 def test_a_broken_cache_file_is_detected_and_rebuilt(site_root: Path, damage: bytes) -> None:
     good = build_site(site_root)
