@@ -150,9 +150,11 @@ def safe_join(root: Path, relative: str) -> Path:
 
 
 def check_relative(relative: str) -> None:
-    """Refuse a page path that would leave the output folder (absolute, empty parts, "..")."""
-    parts = relative.split("/")
-    if relative.startswith("/") or any(p in ("", ".", "..") or "\0" in p for p in parts):
+    """Refuse a page path that would leave the output folder (absolute, empty parts, "..").
+    Between slashes added at both ends, an empty, "." or ".." part shows as "//", "/./" or
+    "/../" (substring tests: every page of every build comes through here)."""
+    wrapped = f"/{relative}/"
+    if "//" in wrapped or "/./" in wrapped or "/../" in wrapped or "\0" in relative:
         raise OutputError(f"refusing to write {relative!r}: it would leave the output folder")
 
 

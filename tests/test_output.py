@@ -3,10 +3,13 @@ import time
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from generator.errors import OutputError
 from generator.output import (
     SiteWriter,
+    check_relative,
     discarded_folder,
     recover,
     retired_folder,
@@ -169,3 +172,18 @@ def test_a_new_file_replaces_what_stands_there_without_writing_through_it(tmp_pa
         assert (staging / relative).read_bytes() == relative.encode()
     assert live.read_bytes() == b"live"
     assert live.stat().st_nlink == 1
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(st.sampled_from(["", ".", "..", "a", "b.html", "...", ".x", "x.", "\0", "c\0d"])))
+def test_a_page_path_that_could_leave_the_output_folder_is_refused(parts: list[str]) -> None:
+    """Absolute paths, empty parts, "." and ".." and NUL bytes are refused wherever they are;
+    every other path of plain parts is accepted."""
+    relative = "/".join(parts)
+    split = relative.split("/")
+    leaves = relative.startswith("/") or any(p in ("", ".", "..") or "\0" in p for p in split)
+    if leaves:
+        with pytest.raises(OutputError):
+            check_relative(relative)
+    else:
+        check_relative(relative)
