@@ -22,7 +22,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from . import manifest, sources
-from .analysis.archive import Grouped, MemoStore, find_related, group_stories
+from .analysis.archive import Grouped, MemoStore, find_related, group_stories, prepare_related
 from .analysis.diff import VersionDiff
 from .analysis.features import ArticleFeatures, compute_features, compute_features_in_parallel
 from .analysis.features import cache_key as features_key
@@ -507,12 +507,18 @@ def _build(
             # stays alone).
             incremental = cache is not None and cache.misses * 10 <= cache.hits
             related = RelatedJob(
-                group_stories(articles, config, features, jobs, step, store, keys),
+                articles,
+                features,
                 config,
                 functools.partial(_find_related, jobs=jobs, step=step, keys=keys),
                 store,
                 beside=incremental and can_fork(),
             )
+            try:
+                related.give(group_stories(articles, config, features, jobs, step, store, keys))
+            except BaseException:
+                related.close()
+                raise
             del features
     except BaseException:
         if early:
@@ -669,48 +675,76 @@ def _find_related(
 
 
 class RelatedJob:
-    """The archive's related articles, found beside the build (`beside`: on a forked process,
-    given back as positions, compact to pickle; it writes its memo after) or here when asked
-    for. `find(grouped, config, store)`."""
+    """The archive's related articles, found beside the build (`beside`: on a process forked
+    before the stories are grouped, which loads scipy and the last index meanwhile, is then
+    given the grouped archive's order and stories, and gives back positions, compact to
+    pickle; it writes its memo after) or here when asked for. `find(grouped, config, store)`."""
 
     def __init__(
         self,
-        grouped: Grouped,
+        articles: Sequence[Article],
+        features: Mapping[str, ArticleFeatures],
         config: SiteConfig,
         find: Callable[[Grouped, SiteConfig, MemoStore | None], Archive],
         store: MemoStore | None,
         beside: bool,
     ) -> None:
-        self.grouped, self.beside = grouped, beside
+        self.beside, self.config, self.store, self.find = beside, config, store, find
+        self.grouped: Grouped | None = None
         self._job: Forked[list[tuple[int, tuple[int, ...]]]] | None = None
         if beside:
             later = _SavedAfter(store) if store else None
-            self._find = functools.partial(find, grouped, config, later)
-            self._job = Forked(
-                functools.partial(_related_places, self._find, grouped),
-                then=later.write if later else None,
+            self.store = later
+            work = functools.partial(_related_when_grouped, find, articles, features, config, later)
+            self._job = Forked(work, then=later.write if later else None, awaits=True)
+
+    def give(self, grouped: Grouped) -> None:
+        """The grouped archive, once `group_stories` has made it."""
+        self.grouped = grouped
+        if self._job is not None:
+            self._job.give(
+                ([a.id for a in grouped.archive.articles], dict(grouped.archive.story_of))
             )
-        else:
-            self._find = functools.partial(find, grouped, config, store)
 
     def archive(self) -> Archive:
         """The grouped archive with its related articles (the job's grouped archive is let go:
         its features are no longer needed)."""
         grouped = self.grouped
+        assert grouped is not None, "give() comes first"
         if self._job is None:
-            found = self._find()
+            found = self.find(grouped, self.config, self.store)
         else:
             articles = grouped.archive.articles
             places = self._job.result()
             related = {articles[i].id: tuple(articles[j].id for j in js) for i, js in places}
             found = dataclasses.replace(grouped.archive, related=related)
-        self.grouped = self._find = None  # type: ignore[assignment]
+        self.grouped = None
         return found
 
     def close(self) -> None:
         """Wait for the memo to be written, or stop the job if the build failed first."""
         if self._job is not None:
             self._job.close()
+
+
+def _related_when_grouped(
+    find: Callable[[Grouped, SiteConfig, MemoStore | None], Archive],
+    articles: Sequence[Article],
+    features: Mapping[str, ArticleFeatures],
+    config: SiteConfig,
+    store: _SavedAfter | None,
+    receive: Callable[[], tuple[list[str], dict[str, str]]],
+) -> list[tuple[int, tuple[int, ...]]]:
+    """The related job, on its forked process: what `find` starts with (scipy's import, 0.25 s,
+    and the last index) is loaded while the build groups the stories; then the grouped
+    archive, as its articles' order and stories, comes through `receive`."""
+    prepare_related()
+    if store:
+        store.keep("related")
+    ids, story_of = receive()
+    by_id = {a.id: a for a in articles}
+    archive = Archive(tuple(by_id[i] for i in ids), (), story_of, {})
+    return _related_places(functools.partial(find, Grouped(archive, features), config, store))
 
 
 class _SavedAfter:
@@ -720,9 +754,14 @@ class _SavedAfter:
     def __init__(self, store: MemoStore) -> None:
         self.store = store
         self.saved: list[tuple[str, object]] = []
+        self.kept: dict[str, object | None] = {}
+
+    def keep(self, name: str) -> None:
+        """Load a memo ahead of its `load`."""
+        self.kept[name] = self.store.load(name)
 
     def load(self, name: str) -> object | None:
-        return self.store.load(name)
+        return self.kept.pop(name) if name in self.kept else self.store.load(name)
 
     def save(self, name: str, memo: object) -> None:
         self.saved.append((name, memo))
@@ -732,10 +771,8 @@ class _SavedAfter:
             self.store.save(name, memo)
 
 
-def _related_places(
-    find: Callable[[], Archive], grouped: Grouped
-) -> list[tuple[int, tuple[int, ...]]]:
-    """find()'s related articles as places in the archive's articles, in its order."""
+def _related_places(find: Callable[[], Archive]) -> list[tuple[int, tuple[int, ...]]]:
+    """find()'s related articles as places in its archive's articles, in its order."""
     archive = find()
     place = {a.id: i for i, a in enumerate(archive.articles)}
     return [(place[k], tuple(place[x] for x in v)) for k, v in archive.related.items()]

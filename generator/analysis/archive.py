@@ -112,5 +112,10 @@ def find_related(
     return dataclasses.replace(archive, related=index.related() if index else {})
 
 
+def prepare_related() -> None:
+    """Import what `find_related` uses (scipy): a forked job does it before its input comes."""
+    from . import related  # noqa: F401
+
+
 def _silent(step: str) -> None:
     return None

@@ -53,31 +53,63 @@ class Forked(Generic[Result]):
     there after the value is sent (what the caller need not wait for: writing a memo); `close`
     waits for it, or stops the process if its value was never taken. Where fork is missing,
     both run at `result()`. Fork before starting any thread: a fork beside a running thread
-    could copy a lock that thread held."""
+    could copy a lock that thread held.
+
+    With `awaits`, the function is called as `function(receive)`: `receive()` waits for the
+    value this process passes to `give` (pickled over). The job then does what it can first
+    (imports, loading a memo) while this process works out the rest of its input."""
 
     def __init__(
-        self, function: Callable[[], Result], then: Callable[[], None] | None = None
+        self,
+        function: Callable[..., Result],
+        then: Callable[[], None] | None = None,
+        *,
+        awaits: bool = False,
     ) -> None:
-        self._function: Callable[[], Result] | None = function
+        self._function: Callable[..., Result] | None = function
         self._then = then
+        self._awaits = awaits
+        self._given: tuple[Any] | None = None
         self._process: multiprocessing.process.BaseProcess | None = None
+        self._inbox: Connection | None = None
         self._taken = False
         if not can_fork():
             return
         context = multiprocessing.get_context("fork")
         self._reader, sender = context.Pipe(duplex=False)
+        receiver = None
+        if awaits:
+            receiver, self._inbox = context.Pipe(duplex=False)
         self._process = context.Process(
-            target=_send_result, args=(function, then, sender), daemon=True
+            target=_send_result,
+            args=(function, then, sender, receiver, self._inbox),
+            daemon=True,
         )
         self._process.start()
         sender.close()
+        if receiver is not None:
+            receiver.close()
         self._function = self._then = None
+
+    def give(self, value: Any) -> None:
+        """The value the function's `receive()` gives (once, with `awaits`)."""
+        assert self._awaits and self._given is None, "give() is for a job that awaits, once"
+        self._given = (value,)
+        if self._inbox is not None:
+            self._inbox.send(value)
+            self._inbox.close()
+            self._inbox = None
 
     def result(self) -> Result:
         if self._process is None:
             assert self._function is not None, "result() was already given"
             function, self._function = self._function, None
-            value = function()
+            if self._awaits:
+                assert self._given is not None, "give() comes before result()"
+                given = self._given[0]
+                value = function(lambda: given)
+            else:
+                value = function()
             if self._then:
                 self._then()
             return value
@@ -97,18 +129,28 @@ class Forked(Generic[Result]):
         """Wait for the process to end (its `then` done), or stop it if its value was never
         taken (no longer wanted)."""
         if self._process is not None:
-            self._reader.close()
             if not self._taken and self._process.exitcode is None:
-                self._process.terminate()
+                self._process.terminate()  # before its pipes close: it sees no broken pipe
             self._process.join()
             self._process = None
+            self._reader.close()
+        if self._inbox is not None:
+            self._inbox.close()
+            self._inbox = None
 
 
 def _send_result(
-    function: Callable[[], Any], then: Callable[[], None] | None, sender: Connection
+    function: Callable[..., Any],
+    then: Callable[[], None] | None,
+    sender: Connection,
+    receiver: Connection | None = None,
+    parents_end: Connection | None = None,
 ) -> None:
+    if parents_end is not None:
+        parents_end.close()  # else `receive` would never see the parent end
     try:
-        outcome: tuple[bool, Any] = (True, function())
+        result = function() if receiver is None else function(receiver.recv)
+        outcome: tuple[bool, Any] = (True, result)
     except BaseException as exc:  # handed to the parent, which raises it
         outcome = (False, exc)
     try:

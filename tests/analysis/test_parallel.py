@@ -54,3 +54,40 @@ def test_what_a_job_does_after_its_value_is_sent_is_waited_for_by_close(tmp_path
     assert not memo.exists()
     job.close()
     assert memo.read_text() == "kept"
+
+
+def test_a_job_that_awaits_its_input_starts_before_it_is_given() -> None:
+    """It does its own part first (here: notes when it began), then works on what it is
+    given."""
+
+    def job(receive) -> tuple[float, list[int]]:
+        began = time.monotonic()
+        return began, [n * 2 for n in receive()]
+
+    forked: Forked[tuple[float, list[int]]] = Forked(job, awaits=True)
+    time.sleep(0.5)
+    given_at = time.monotonic()
+    forked.give([1, 2, 3])
+    began, doubled = forked.result()
+    assert doubled == [2, 4, 6]
+    assert began < given_at  # it began before the value was given
+    forked.close()
+
+
+def test_a_job_that_awaits_an_input_never_given_is_stopped_by_close() -> None:
+    forked: Forked[int] = Forked(lambda receive: len(receive()), awaits=True)
+    process = forked._process
+    assert process is not None
+    forked.close()
+    assert process.exitcode is not None
+
+
+def test_a_job_that_awaits_its_input_runs_here_where_fork_is_missing(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import generator.analysis.parallel as parallel
+
+    monkeypatch.setattr(parallel, "can_fork", lambda: False)
+    forked: Forked[int] = Forked(lambda receive: sum(receive()), awaits=True)
+    forked.give([4, 5])
+    assert forked.result() == 9
