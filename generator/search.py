@@ -169,7 +169,8 @@ class SearchPlan:
             if self.shards:
                 bundle.mkdir(parents=True, exist_ok=held is not None)
                 search.queue = [job for job in todo if job[1] not in search.started]
-                if len(todo) <= PAGEFIND_AT_ONCE:
+                search.forks = len(todo) <= PAGEFIND_AT_ONCE
+                if search.forks:
                     while search.queue:
                         search.start_next()
                 else:
@@ -199,6 +200,10 @@ class SearchRun:
     finishing: dict[str, Forked[BundleRecord]] = field(default_factory=dict)
     """The shards Pagefind finished before `finish`, being put in place on forked processes
     (made canonical: 0.2-0.3 s a shard that the building process goes on without)."""
+    forks: bool = False
+    """Whether to put shards in place on forked processes: for an edit's few shards only. A
+    first build's process is gigabytes at 100,000 articles, and the pages it changes while a
+    fork lives are copied (the build's peak memory grew by 1 GB)."""
 
     @property
     def farms(self) -> Path | None:
@@ -216,11 +221,13 @@ class SearchRun:
         seconds (one shard indexed in the 3 s the diffs and related stories take at 11,000
         articles); it never waits."""
         for folder, running in list(self.started.items()):
-            if running.process.poll() is not None:  # reaped here: the fork need not wait
+            if running.process.poll() is not None:  # reaped here: a fork need not wait
                 del self.started[folder]
-                self.finishing[folder] = Forked(
-                    functools.partial(_finish_shard, running, self.bundle, self.plan.previous)
-                )
+                finish = functools.partial(_finish_shard, running, self.bundle, self.plan.previous)
+                if self.forks:
+                    self.finishing[folder] = Forked(finish)
+                else:
+                    self.done[folder] = finish()
         if not self.started and self.queue:
             self.start_next()
 
