@@ -617,7 +617,8 @@ def _build(
                 report.site = data if keep_site else None
                 del diffs, data
             if search:
-                release_memory()  # Pagefind runs beside this process
+                if not related.beside:  # an edit's Pagefind runs are done or small: no need
+                    release_memory()  # Pagefind runs beside this process
                 with _timed(report, "search"):
                     indexed = search.finish(functools.partial(_step, progress, "search"))
                     report.searchable, report.search_shards = indexed.pages, indexed.shards

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import json
+import marshal
 import os
 import time
 from pathlib import Path
@@ -34,7 +34,7 @@ def _age(root: Path, seconds: float = 60) -> None:
 
 
 def _recorded(root: Path) -> dict[str, list]:
-    raw = json.loads((root / CACHE_DIR / SOURCES_FILE).read_text(encoding="utf-8"))
+    raw = marshal.loads((root / CACHE_DIR / SOURCES_FILE).read_bytes())
     return {row[0]: row for row in raw["files"]}
 
 
