@@ -26,9 +26,9 @@ log = logging.getLogger(__name__)
 
 CACHE_DIR = ".broadsheet-cache"
 PRUNE_SLACK = 0.1
+"""The share of the database stale entries may take before a build prunes them."""
 LEFT_FILE = "cache.sqlite3.left"
 """The database file's stamp as the last build closed it (see `Cache`)."""
-"""The share of the database stale entries may take before a build prunes them."""
 _SCHEMA = "CREATE TABLE IF NOT EXISTS entries (key TEXT PRIMARY KEY, checksum TEXT, value BLOB)"
 
 
@@ -94,12 +94,12 @@ class Cache:
         self.renewed = False
         """The database was found damaged during this build and started afresh."""
         self._db: sqlite3.Connection | None = None
-        self._db = self._open(verify)
+        self._db = self._open()
 
-    def _open(self, verify: bool) -> sqlite3.Connection | None:
+    def _open(self) -> sqlite3.Connection | None:
         try:
             self.folder.mkdir(parents=True, exist_ok=True)
-            return self._connect(check=verify and not self._as_left())
+            return self._connect(check=self.verify and not self._as_left())
         except sqlite3.DatabaseError as exc:
             if is_damage(exc):
                 return self._renew(exc)

@@ -233,13 +233,12 @@ class SearchRun:
 
     def _finished(self) -> None:
         """Take the shards put in place on forked processes."""
-        while self.finishing:
-            folder, job = next(iter(self.finishing.items()))
+        for folder in list(self.finishing):
+            job = self.finishing.pop(folder)
             try:
                 self.done[folder] = job.result()
             finally:
                 job.close()
-                del self.finishing[folder]
 
     def finish(self) -> SearchStats:
         """Link the kept shards, wait for the ones started, index the rest, and write the
