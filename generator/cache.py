@@ -27,6 +27,13 @@ log = logging.getLogger(__name__)
 CACHE_DIR = ".broadsheet-cache"
 PRUNE_SLACK = 0.1
 """The share of the database stale entries may take before a build prunes them."""
+VACUUM_SHARE = 0.25
+"""The share of the file that free pages may take after a prune before the file is rewritten
+without them: SQLite reuses freed pages but never gives them back, so a cache whose entries
+all went stale (a new version of Broadsheet, or of a setting every file's reading depends on)
+would otherwise stay twice the size it needs (at 11,000 articles: 297 MB, 48% of it free)."""
+VACUUM_MIN_BYTES = 16 << 20
+"""Free space below this is never worth rewriting the file for."""
 LEFT_FILE = "cache.sqlite3.left"
 """The database file's stamp as the last build closed it (see `Cache`)."""
 _SCHEMA = "CREATE TABLE IF NOT EXISTS entries (key TEXT PRIMARY KEY, checksum TEXT, value BLOB)"
@@ -243,8 +250,20 @@ class Cache:
                     "INSERT OR IGNORE INTO used VALUES (?)", ((k,) for k in self.touched)
                 )
                 self._db.execute("DELETE FROM entries WHERE key NOT IN (SELECT key FROM used)")
+            self._vacuum_if_spare()
         except sqlite3.DatabaseError as exc:
             self._failed("prune", exc)
+
+    def _vacuum_if_spare(self) -> None:
+        """Rewrite the file without its free pages, where they are `VACUUM_SHARE` of it and at
+        least `VACUUM_MIN_BYTES` (copying the live entries: about 1 s per 100 MB). Only a
+        prune frees that much, and only after most entries went stale at once."""
+        assert self._db is not None
+        pages = int(self._db.execute("PRAGMA page_count").fetchone()[0])
+        free = int(self._db.execute("PRAGMA freelist_count").fetchone()[0])
+        size = int(self._db.execute("PRAGMA page_size").fetchone()[0])
+        if free > VACUUM_SHARE * pages and free * size >= VACUUM_MIN_BYTES:
+            self._db.execute("VACUUM")
 
     def close(self) -> None:
         if self._db is not None:

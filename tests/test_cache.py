@@ -255,6 +255,28 @@ def test_stale_entries_stay_until_they_could_be_a_tenth_of_the_cache(tmp_path: P
         assert len(_cache_keys(tmp_path)) == kept
 
 
+def test_a_cache_that_pruned_most_of_itself_gives_the_space_back(tmp_path: Path) -> None:
+    """SQLite keeps freed pages: after most entries went stale at once (a new Broadsheet), the
+    file is rewritten at the size of what is left; a prune of a few leaves it as it is."""
+    path = tmp_path / CACHE_DIR / "cache.sqlite3"
+    cache = Cache(tmp_path / CACHE_DIR)
+    cache.put_many((f"k{i}", os.urandom(20_000)) for i in range(1_500))  # 30 MB
+    cache.close()
+    full = path.stat().st_size
+
+    def build_using(count: int) -> int:
+        cache = Cache(tmp_path / CACHE_DIR)
+        assert len(cache.get_many(f"k{i}" for i in range(count))) == count
+        cache.prune()
+        cache.close()
+        assert len(_cache_keys(tmp_path)) == count
+        return path.stat().st_size
+
+    assert build_using(1_300) == full  # 13% pruned: its pages are reused by later entries
+    assert build_using(300) < full // 4  # 77% pruned: given back
+    assert not Path(f"{path}-wal").exists()
+
+
 def test_a_cache_mostly_gone_stale_is_pruned_to_what_a_fresh_build_keeps(tmp_path: Path) -> None:
     root = generate_archive(tmp_path / "site", 40)
     build_site(root)
