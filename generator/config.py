@@ -72,12 +72,10 @@ class SearchSettings:
     shard_size: int = 1000
     """Article pages per search shard, at most, until `max_shards` is reached. Each shard is its
     own Pagefind bundle, ranking by its own pages: an edit re-indexes only its shard (Pagefind
-    takes about 1.7 s of CPU per 1,000 pages), while a first search fetches about seven files
-    from every shard and relevance order strays further from one bundle's as shards shrink. At
-    11,000 articles, 16 shards: an edit re-indexes 695 articles, and the whole rebuild took
-    6.8-8.0 s against 8.6-9.5 s at 8 shards (`shard_size = 2000`, 1,390 articles), where the
-    search is what an edit waits for; the top ten results shared 4-8 of 10 with one bundle's
-    (8 shards: 6-10 of 10), and a first search takes 1.5-2 s from a local server (8: 1.4-1.6 s)."""
+    takes about 1.9 ms of CPU per page), while a first search fetches about seven files from
+    every shard. At 11,000 articles (README, "Search in shards"): 16 shards, and an edit took
+    0.15-0.8 s longer than at 32 (`shard_size = 500`), whose first search took 2.03 s against
+    1.62 s (`bench/search_shards.py`); both returned 67% of one bundle's top ten."""
     max_shards: int = 64
     """The most shards an archive is split into, however large; more pages per shard beyond it.
     64 keeps the browser's first search at about 400 small requests at 100,000 articles."""
