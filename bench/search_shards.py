@@ -45,7 +45,8 @@ TOP_TEN = """async (query) => {
 }"""
 
 
-def shard_count(site: Path) -> int:
+def bundles_in(site: Path) -> int:
+    """The Pagefind bundles of a built site: the main one and the shards it lists."""
     listing = site / "pagefind" / "shards.json"
     if not listing.is_file():
         return 1
@@ -126,7 +127,7 @@ def main() -> None:
             for q in queries
         ]
         print(
-            f"| {site} | {shard_count(site)} | {statistics.median(requests):.0f} "
+            f"| {site} | {bundles_in(site)} | {statistics.median(requests):.0f} "
             f"| {statistics.median(times):.2f} ({min(times):.2f}-{max(times):.2f}) "
             f"| {statistics.median(shared):.0f}% ({min(shared):.0f}-{max(shared):.0f}%) |"
         )

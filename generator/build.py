@@ -695,7 +695,6 @@ class RelatedJob:
         self._job: Forked[list[tuple[int, tuple[int, ...]]]] | None = None
         if beside:
             later = _SavedAfter(store) if store else None
-            self.store = later
             work = functools.partial(_related_when_grouped, find, articles, features, config, later)
             self._job = Forked(work, then=later.write if later else None, awaits=True)
 
