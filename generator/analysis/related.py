@@ -104,6 +104,10 @@ class RelatedIndex:
     queries: sparse.csr_matrix
     chosen: _Rows
     """Each row's related articles (rows), best first: the answer."""
+    cuts: np.ndarray
+    """Each row's shortlist cut: the least rough score its shortlist admits (0 where the
+    shortlist holds every story the row's query reaches). An edit that moves a story's rough
+    score below the cut, before and after, cannot change the row's answer."""
     keys: tuple[str, ...] | None = None
     """Each row's content key (its features' cache key), where the caller gave them: an
     update then reads the features of the rows whose key changed only."""
@@ -227,7 +231,7 @@ def _compute(
     )
     return RelatedIndex(
         ids, groups, settings, terms, counts, vocabulary, df, matrix, reps, own, targets,
-        queries, _join(chunks),
+        queries, _join([c for c, _ in chunks]), np.concatenate([cut for _, cut in chunks]),
     )  # fmt: skip
 
 
@@ -243,8 +247,8 @@ def _update(
     other articles, other stories or other settings make it a new index, or where the edit
     reaches too many rows to be worth it. A changed term's idf moves only when its document
     frequency leaves its band (or the bounds of use): then every row using it is weighed again
-    too. Rows whose weights changed are scored again, with every row whose query uses a
-    term whose postings changed."""
+    too. Rows whose weights changed are scored again, with every row whose shortlist a story
+    whose postings or weights changed was in, or is now in (`_rows_reached`)."""
     if (previous.ids, previous.groups, previous.settings) != (ids, groups, settings):
         return None
     if not len(previous.vocabulary):
@@ -293,16 +297,19 @@ def _update(
     reweighed_reps = np.flatnonzero(np.isin(previous.reps, weighed))
     if len(reweighed_reps):
         new_targets = _largest_per_row(matrix[previous.reps].T.tocsr(), _POSTINGS)
-        moved_terms = distinct((new_targets != targets).nonzero()[0])
+        rescore.append(
+            _rows_reached(
+                queries, targets, new_targets, reweighed_reps, previous.own, previous.cuts
+            )
+        )
         targets = new_targets
-        # A row that shortlisted a story whose weights changed uses a term whose postings hold
-        # that story: it is among these.
-        rescore.append(_Rows(queries.indptr, queries.indices).rows_holding(moved_terms))
     rows = distinct(np.concatenate(rescore))
     if len(rows) > _UPDATE_SHARE * n:
         return None
     state = _Scoring(matrix, targets, queries, previous.reps, previous.own, settings)
-    chosen = _score_rows(state, rows)
+    chosen, fresh_cuts = _score_rows(state, rows)
+    cuts = previous.cuts.copy()
+    cuts[rows] = fresh_cuts
     return replace(
         previous,
         terms=terms,
@@ -313,7 +320,39 @@ def _update(
         targets=targets,
         queries=queries,
         chosen=previous.chosen.with_rows(rows, chosen),
+        cuts=cuts,
     )
+
+
+def _rows_reached(
+    queries: sparse.csr_matrix,
+    old_targets: sparse.csr_matrix,
+    new_targets: sparse.csr_matrix,
+    reweighed: np.ndarray,
+    own: np.ndarray,
+    cuts: np.ndarray,
+) -> np.ndarray:
+    """The rows whose answer a change of postings can change: those for which a story whose
+    rough score moved (its postings changed) or whose weights changed (`reweighed`, by place
+    among the stories) was in the shortlist before or is in it now, its rough score at or
+    above the row's cut. Any other row keeps its shortlist, every exact score in it, and so
+    its answer. Each rough score is summed over the row's query in the order the full product
+    sums it, so it compares with the cut to the bit."""
+    moved = distinct(np.concatenate([(new_targets != old_targets).nonzero()[1], reweighed]))
+    before = (queries @ old_targets[:, moved]).tocoo()
+    after = (queries @ new_targets[:, moved]).tocoo()
+    width = len(moved)
+    keys_before = before.row.astype(np.int64) * width + before.col
+    keys_after = after.row.astype(np.int64) * width + after.col
+    keys = distinct(np.concatenate([keys_before, keys_after]))
+    score_before, score_after = np.zeros(len(keys)), np.zeros(len(keys))
+    score_before[np.searchsorted(keys, keys_before)] = before.data
+    score_after[np.searchsorted(keys, keys_after)] = after.data
+    rows, story = keys // width, moved[keys % width]
+    touched = (score_before != score_after) | np.isin(story, reweighed)
+    highest = np.maximum(score_before, score_after)
+    reached = touched & (highest > 0) & (highest >= cuts[rows]) & (story != own[rows])
+    return distinct(rows[reached])
 
 
 def _changed_rows(previous: RelatedIndex, terms: _Rows, counts: np.ndarray) -> np.ndarray:
@@ -342,12 +381,13 @@ class _Scoring:
     settings: RelatedSettings
 
 
-def _score_rows(state: _Scoring, rows: np.ndarray) -> _Rows:
-    """For each of `rows` (sorted): its related rows, best first. A row's answer reads only its
-    own query, the postings, and its own and the shortlisted stories' weights."""
+def _score_rows(state: _Scoring, rows: np.ndarray) -> tuple[_Rows, np.ndarray]:
+    """For each of `rows` (sorted): its related rows, best first, and its shortlist's cut. A
+    row's answer reads only its own query, the postings, and its own and the shortlisted
+    stories' weights."""
     matrix, reps, settings = state.matrix, state.reps, state.settings
     rough = (state.queries[rows] @ state.targets).tocsr()
-    left, right = _shortlist(rough, state.own[rows], settings.count * 4)
+    left, right, cuts = _shortlist(rough, state.own[rows], settings.count * 4)
     exact = np.asarray(matrix[rows[left]].multiply(matrix[reps[right]]).sum(axis=1)).ravel()
     good = exact >= settings.min_score
     left, right, exact = left[good], reps[right[good]], exact[good]
@@ -356,7 +396,7 @@ def _score_rows(state: _Scoring, rows: np.ndarray) -> _Rows:
     left, right = left[order], right[order]
     rank = np.arange(len(left)) - np.searchsorted(left, left)
     left, right = left[rank < settings.count], right[rank < settings.count]
-    return _Rows(np.searchsorted(left, np.arange(len(rows) + 1)), right)
+    return _Rows(np.searchsorted(left, np.arange(len(rows) + 1)), right), cuts
 
 
 def _join(parts: Sequence[_Rows]) -> _Rows:
@@ -370,15 +410,16 @@ def _join(parts: Sequence[_Rows]) -> _Rows:
 
 def _shortlist(
     rough: sparse.csr_matrix, own: np.ndarray, keep: int
-) -> tuple[np.ndarray, np.ndarray]:
-    """(row, story) pairs: each row's `keep` best-scoring stories, its own story left out."""
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(row, story) pairs: each row's `keep` best-scoring stories, its own story left out; and
+    each row's cut, the least score kept (0 where every story is)."""
     counts = np.diff(rough.indptr)
     rows = np.repeat(np.arange(rough.shape[0]), counts)
     data = rough.data.copy()
     data[rough.indices == own[rows]] = 0.0
-    _zero_all_but_largest(rough.indptr, data, keep)
+    cuts = _zero_all_but_largest(rough.indptr, data, keep)
     picked = data > 0
-    return rows[picked], rough.indices[picked].astype(np.int64)
+    return rows[picked], rough.indices[picked].astype(np.int64), cuts
 
 
 def _largest_per_row(matrix: sparse.csr_matrix, keep: int) -> sparse.csr_matrix:
@@ -390,13 +431,16 @@ def _largest_per_row(matrix: sparse.csr_matrix, keep: int) -> sparse.csr_matrix:
     return pruned
 
 
-def _zero_all_but_largest(indptr: np.ndarray, data: np.ndarray, keep: int) -> None:
+def _zero_all_but_largest(indptr: np.ndarray, data: np.ndarray, keep: int) -> np.ndarray:
     """In place: in each CSR row of `data` longer than `keep`, zero what is below its keep-th
-    largest value."""
+    largest value. Gives each row's keep-th largest value (0 for a row not cut)."""
+    cuts = np.zeros(len(indptr) - 1)
     for row in np.flatnonzero(np.diff(indptr) > keep).tolist():
         lo, hi = indptr[row], indptr[row + 1]
         values = data[lo:hi]
-        values[values < np.partition(values, hi - lo - keep)[hi - lo - keep]] = 0.0
+        cuts[row] = cut = np.partition(values, hi - lo - keep)[hi - lo - keep]
+        values[values < cut] = 0.0
+    return cuts
 
 
 def tfidf_matrix(documents: Sequence[ArticleFeatures], max_df: float) -> sparse.csr_matrix:

@@ -127,6 +127,7 @@ def test_an_updated_index_gives_what_a_computation_from_nothing_gives(
         assert fresh is not None
         assert new.related() == fresh.related()
         assert _weights(new) == _weights(fresh)  # to the bit
+        assert new.cuts.tolist() == fresh.cuts.tolist()  # what the next edit compares with
         index = new
     assert updated >= 4  # most edits took the update path (others moved a term's idf band)
 
