@@ -86,7 +86,9 @@ class VersionMemo:
         settings, keys, lengths, joined, verdicts, found = state
         assert isinstance(keys, list) and isinstance(lengths, np.ndarray)
         assert isinstance(joined, np.ndarray)
-        arrays = np.split(joined, np.cumsum(lengths)[:-1]) if keys else []
+        ends = np.cumsum(lengths).tolist()
+        starts = [0, *ends][:-1]
+        arrays = [joined[a:b] for a, b in zip(starts, ends, strict=True)]  # np.split: 3x slower
         object.__setattr__(self, "settings", settings)
         object.__setattr__(self, "samples", dict(zip(keys, arrays, strict=True)))
         object.__setattr__(self, "verdicts", verdicts)
@@ -204,7 +206,7 @@ def _samples(
     step = np.uint64(every)
     for i in missing:
         shingles = prints.features_of(i).shingles
-        found[i] = np.unique(shingles[shingles % step == 0])
+        found[i] = distinct(shingles[shingles % step == 0])  # np.unique would import np.ma
     return found  # type: ignore[return-value]
 
 
