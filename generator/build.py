@@ -613,6 +613,7 @@ def _build(
                     data = dataclasses.replace(data, recorded=last.key_for_inputs)
                 rendering = _render(data, theme, writer, jobs, cache, last, progress)
                 writer.remove_unclaimed()
+                writer.start_mirror()  # a build into a new folder: the next one's spare
                 report.pages = rendering.count
                 report.site = data if keep_site else None
                 del diffs, data

@@ -655,17 +655,31 @@ def test_the_snapshot_is_written_again_once_a_tenth_of_it_is_stale(
     assert read_snapshot.worth_writing(held, used, total) is write
 
 
-def test_the_first_edit_after_a_build_from_nothing_reuses_a_copy_of_the_site_in_links(
+def test_a_build_from_nothing_leaves_a_spare_of_the_sites_very_files(
+    cached_site: tuple[Path, dict[str, bytes]],
+) -> None:
+    """A build into a new folder leaves the next build its staging folder, ready: every folder
+    of the site, and each file as a hard link to the site's own (the first edit then need not
+    make 30,000 links)."""
+    root, built = cached_site
+    out, spare = root / "public", root / ".public.spare"
+    assert sorted(snapshot(spare)) == sorted(built)
+    assert all((spare / path).stat().st_ino == (out / path).stat().st_ino for path in built)
+    assert not (root / ".public.mirror").exists()
+
+
+def test_the_first_edit_without_a_spare_reuses_a_copy_of_the_site_in_links(
     cached_site: tuple[Path, dict[str, bytes]], tmp_path: Path
 ) -> None:
-    """With no spare beside the site, the build makes one of hard links while it reads, and
-    brings it up to date: the new site equals one built from nothing, its unchanged files are
-    the old site's very files, and the old site (the spare now) still has the old page."""
+    """With no spare beside the site (its user deleted it), the build makes one of hard links
+    while it reads, and brings it up to date: the new site equals one built from nothing, its
+    unchanged files are the old site's very files, and the old site (the spare now) still has
+    the old page."""
     original, _ = cached_site
     root = tmp_path / "site"
     shutil.copytree(original, root)
     out = root / "public"
-    assert not (root / ".public.spare").exists()
+    shutil.rmtree(root / ".public.spare")
     edited = sorted((root / "content").rglob("*.md"))[3]
     edited.write_text(edited.read_text() + "\nA sentence added by the test.\n")
     before = {path: (out / path).stat().st_ino for path in snapshot(out)}

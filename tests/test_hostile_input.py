@@ -5,6 +5,7 @@ warning names its file, and --strict fails the build on them."""
 from __future__ import annotations
 
 import json
+import os
 import re
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
@@ -158,6 +159,8 @@ def _snapshot(folder: Path) -> dict[str, bytes]:
 
 CACHE = "site/.broadsheet-cache/"
 """The build's own cache of per-file work, kept in the site folder (and git-ignored)."""
+SPARE = "site/.public.spare/"
+"""The next build's staging folder, beside the site: hard links to the site's own files."""
 
 # Where a permalink that climbed six folders out of the output folder would land.
 ESCAPED = Path("/tmp/general/an-article-that-climbs")
@@ -232,9 +235,14 @@ def test_nothing_is_written_outside_the_output_folder(hostile: HostileBuild) -> 
     outside = {
         path
         for path, data in after.items()
-        if not path.startswith(("site/public/", CACHE)) and hostile.before.get(path) != data
+        if not path.startswith(("site/public/", CACHE, SPARE)) and hostile.before.get(path) != data
     }
     assert outside == set(), "files written or changed outside the output folder"
+    spare = [path.removeprefix(SPARE) for path in after if path.startswith(SPARE)]
+    assert spare, "a build into a new folder leaves the next one a spare"
+    for path in spare:  # the very files of the site, linked: nothing new is written there
+        linked = (hostile.tmp / SPARE / path).stat()
+        assert os.path.samestat(linked, (hostile.out / path).stat()), path
     assert set(hostile.before) - set(after) == set(), "files removed outside the output folder"
     assert not ESCAPED.exists()
     for article in hostile.catalog()["articles"]:

@@ -11,6 +11,7 @@ from generator.output import (
     SiteWriter,
     check_relative,
     discarded_folder,
+    mirror_folder,
     recover,
     retired_folder,
     spare_folder,
@@ -143,6 +144,74 @@ def test_a_leftover_staging_folder_becomes_the_spare_or_is_deleted_in_the_backgr
         time.sleep(0.05)
     assert _siblings(out) == [spare_folder(out).name]
     assert (out / "index.html").read_bytes() == b"two"
+
+
+def _same_files(site: Path, spare: Path) -> bool:
+    """Whether `spare` holds exactly `site`'s files, each the very same file (a hard link)."""
+    files = sorted(p.relative_to(site) for p in site.rglob("*") if p.is_file())
+    copies = sorted(p.relative_to(spare) for p in spare.rglob("*") if p.is_file())
+    return files == copies and all(
+        (site / path).stat().st_ino == (spare / path).stat().st_ino for path in files
+    )
+
+
+def test_a_first_build_leaves_the_next_a_spare_of_its_very_files(tmp_path: Path) -> None:
+    """A build into a new folder mirrors its pages once they are written, and the folders it
+    left to other writers (the search bundle) at the end: the next build's staging folder."""
+    out = tmp_path / "public"
+    writer = SiteWriter(out)
+    writer.reserve("bundle")
+    for i in range(30):
+        writer.write(f"{i % 4}/page-{i}/index.html", f"page {i}".encode())
+    writer.write("index.html", b"home")
+    writer.start_mirror()
+    writer.write("bundle/index.js", b"written after the pages")
+    writer.commit()
+    assert _siblings(out) == [spare_folder(out).name]
+    assert _same_files(out, spare_folder(out))
+    writer = build_site(out, {"index.html": b"home again", "0/page-0/index.html": b"page 0"})
+    assert writer.staged is not None
+    assert writer.staged.files.keys() >= {"index.html", "bundle/index.js", "3/page-7/index.html"}
+
+
+def test_a_second_build_makes_no_mirror(tmp_path: Path) -> None:
+    """Over a site, the site replaced is the next spare already."""
+    out = tmp_path / "public"
+    build_site(out, {"index.html": b"one"})
+    writer = SiteWriter(out)
+    writer.write("index.html", b"two")
+    writer.start_mirror()
+    assert not mirror_folder(out).exists()
+    writer.commit()
+    assert (spare_folder(out) / "index.html").read_bytes() == b"one"
+
+
+def test_an_abandoned_first_build_leaves_no_mirror(tmp_path: Path) -> None:
+    out = tmp_path / "public"
+    writer = SiteWriter(out)
+    writer.write("a/index.html", b"a")
+    writer.start_mirror()
+    writer.abandon()
+    deadline = time.monotonic() + 20
+    while len(_siblings(out)) > 1 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not out.exists()
+    assert _siblings(out) == [spare_folder(out).name]
+
+
+def test_a_mirror_left_by_a_killed_build_is_never_shipped(tmp_path: Path) -> None:
+    """It becomes the spare, or is deleted where there is one: its files never reach the site."""
+    out = tmp_path / "public"
+    for build in range(3):  # no site, no spare; a site, no spare; a site and a spare
+        spares = min(build, 1)
+        (mirror_folder(out) / "junk").mkdir(parents=True)
+        (mirror_folder(out) / "junk" / "index.html").write_bytes(b"junk")
+        build_site(out, {"index.html": f"build {build}".encode()})
+        deadline = time.monotonic() + 20
+        while len(_siblings(out)) > spares and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert _siblings(out) == [spare_folder(out).name][:spares]
+        assert sorted(p.name for p in out.iterdir()) == ["index.html"]
 
 
 def test_a_replaced_site_left_behind_is_deleted_by_the_next_build(tmp_path: Path) -> None:
