@@ -36,12 +36,20 @@ are peer / Broadsheet for the same scenario: above 1 the peer is slower or bigge
 cache is left warm. Before each timed build the bench waits until the machine is quiet (writes
 flushed, CPUs 90% idle for two seconds: see `settle`). This bench prints figures and never
 asserts; it exits 0 whatever it measured.
+
+`--half-speed` times every build beside one busy loop pinned to each CPU, so that each core gives
+the build about half its time: a stand-in for a slower machine with as many cores. VMs of the
+same kind differ twofold in speed from one day to the next; Hugo + Pagefind's cold build in the
+same table says how fast the machine was (about 100 s for 11,125 articles on the machine issue 4
+set its targets on; 101.8 s on this VM at half speed, 47 s at full speed, 1 December 2026).
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
+import functools
 import json
 import os
 import platform
@@ -356,6 +364,31 @@ def _cpu_ticks() -> tuple[int, int] | None:
     return fields[3], sum(fields[:8])
 
 
+class BusyLoops:
+    """One busy loop pinned to each CPU, for `--half-speed`: while they run, each core gives a
+    build about half its time, as a machine of half this one's speed would (the scheduler shares
+    a core equally between two busy tasks of the same niceness). Started after `settle`."""
+
+    def __init__(self) -> None:
+        self.loops: list[subprocess.Popen[bytes]] = []
+
+    def __enter__(self) -> BusyLoops:
+        for cpu in sorted(os.sched_getaffinity(0)):
+            self.loops.append(
+                subprocess.Popen(
+                    [sys.executable, "-c", "while True: pass"],
+                    preexec_fn=functools.partial(os.sched_setaffinity, 0, {cpu}),
+                )
+            )
+        time.sleep(0.5)  # running on every core before the build starts
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for loop in self.loops:
+            loop.kill()
+            loop.wait()
+
+
 def append_sentence(path: Path) -> None:
     stamp = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
     with path.open("a", encoding="utf-8") as file:
@@ -374,6 +407,7 @@ def run_tools(
     repeat: int,
     logs: Path,
     timeout: float | None,
+    half_speed: bool = False,
 ) -> list[Result]:
     """Each tool's result in one scenario. The repeats take turns (tool A, tool B, A, B, ...):
     a VM whose speed drifts over minutes then slows every tool alike, where one tool's repeats
@@ -409,7 +443,8 @@ def run_tools(
             elif scenario == "edit":
                 append_sentence(site / edits[tool.tree])
             settle()
-            steps, error = build(tool)
+            with BusyLoops() if half_speed else contextlib.nullcontext():
+                steps, error = build(tool)
             if error:
                 errors[tool.name] = error
             else:
@@ -518,6 +553,11 @@ def main(argv: list[str] | None = None) -> int:
         default=[],
         help="extra argument for `broadsheet build`, e.g. --broadsheet-arg=--no-search",
     )
+    parser.add_argument(
+        "--half-speed",
+        action="store_true",
+        help="time every build beside one busy loop pinned to each CPU (see BusyLoops)",
+    )
     args = parser.parse_args(argv)
     scenarios = _names(args.scenarios, SCENARIOS, "--scenarios")
     only = _names(args.only, TOOLS, "--only")
@@ -533,7 +573,8 @@ def main(argv: list[str] | None = None) -> int:
     found = versions(tools)
     print(
         f"{manifest['articles']:,} articles ({manifest['reuters']:,} Reuters, "
-        f"{manifest['bbc']:,} BBC) in {args.corpus}; {os.cpu_count()} CPUs; "
+        f"{manifest['bbc']:,} BBC) in {args.corpus}; {os.cpu_count()} CPUs"
+        + (" at half speed (--half-speed); " if args.half_speed else "; ")
         + "; ".join(f"{k} {v}" for k, v in found.items()),
         file=sys.stderr,
     )
@@ -553,7 +594,14 @@ def main(argv: list[str] | None = None) -> int:
         names = ", ".join(tool.name for tool in running)
         print(f"  {scenario}: {names}, {args.repeat} turn(s) ...", file=sys.stderr, flush=True)
         done = run_tools(
-            running, args.corpus, scenario, manifest["edit"], args.repeat, logs, args.timeout
+            running,
+            args.corpus,
+            scenario,
+            manifest["edit"],
+            args.repeat,
+            logs,
+            args.timeout,
+            args.half_speed,
         )
         for result in done:
             runs = " ".join(f"{seconds:.2f}" for seconds in result.runs)
@@ -583,6 +631,7 @@ def main(argv: list[str] | None = None) -> int:
                     "versions": found,
                     "repeat": args.repeat,
                     "broadsheet_args": args.broadsheet_arg,
+                    "half_speed": args.half_speed,
                     "when": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
                     "results": [asdict(r) for r in results],
                 },
