@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from generator.model import when_sort_key
+from generator.model import when_order, when_sort_key
 
 
 def test_dates_and_times_sort_together_in_utc_and_undated_last() -> None:
@@ -21,3 +21,22 @@ def test_dates_and_times_sort_together_in_utc_and_undated_last() -> None:
     assert when_sort_key(whens[0]) == "2005-03-03T23:30:00"
     assert when_sort_key(whens[2]) == "2005-03-04T12:00:59"  # to the second
     assert when_sort_key(whens[1]) == "2005-03-04T00:00:00"
+
+
+def test_the_quick_order_sorts_exactly_as_the_sort_key_ties_included() -> None:
+    """`when_order` (grouping's and the archive's sort) agrees with `when_sort_key` on every
+    pair: before 1970 and after 2038, across time zones, to the second, at its last
+    microsecond, dates against times, undated."""
+    zones = [dt.UTC, dt.timezone(dt.timedelta(hours=-11, minutes=-30)), dt.timezone.max]
+    whens: list[dt.date | dt.datetime | None] = [None]
+    for year in (1, 999, 1969, 1970, 2005, 2039, 9998):
+        whens.append(dt.date(year, 12, 31))
+        for zone in zones:
+            for micro in (0, 999_999):
+                whens.append(dt.datetime(year, 12, 31, 23, 59, 59, micro, tzinfo=zone))
+                whens.append(dt.datetime(year, 12, 31, 0, 0, 0, micro, tzinfo=zone))
+    for a in whens:
+        for b in whens:
+            by_text = (when_sort_key(a) > when_sort_key(b)) - (when_sort_key(a) < when_sort_key(b))
+            by_number = (when_order(a) > when_order(b)) - (when_order(a) < when_order(b))
+            assert by_number == by_text, (a, b)
