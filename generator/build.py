@@ -123,6 +123,11 @@ def _peak_mb() -> float:
 
 
 RENDER_CHUNK = 200
+RENDER_FORKED_ARTICLES = 25_000
+"""From this many articles, even an edit renders on forked workers. An edit's render keys and
+links every page, and that alone took 6.1 s in one process at 100,000 articles (233,000 pages),
+4.5 s on two (40,000 articles: 1.7 -> 1.3 s); by then the edit's Pagefind run is done and the
+other core idle. At 11,000 articles it takes 0.4 s either way: Pagefind still has that core."""
 _RENDERING: (
     tuple[
         SiteData,
@@ -293,7 +298,7 @@ def _render(
         jobs > 1
         and total >= 2 * RENDER_CHUNK
         and sys.platform != "win32"
-        and _pages_to_make(data, inputs) > RENDER_CHUNK
+        and (total >= RENDER_FORKED_ARTICLES or _pages_to_make(data, inputs) > RENDER_CHUNK)
     )
     result = Written()
     if not parallel:
@@ -343,8 +348,9 @@ def _render(
 
 def _pages_to_make(data: SiteData, inputs: Mapping[str, str]) -> int:
     """How many article pages the last build did not make from the same inputs. Where they are
-    few (an edit), every page but a handful is linked, and forked workers would only take
-    the other core from Pagefind (and copy the pages of memory they touch)."""
+    few (an edit of an archive under RENDER_FORKED_ARTICLES), every page but a handful is
+    linked, and forked workers would only take the other core from Pagefind (and copy the pages
+    of memory they touch)."""
     recorded = data.recorded
     if recorded is None:
         return len(data.archive.articles)

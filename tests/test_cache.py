@@ -549,6 +549,45 @@ def test_diffs_made_by_render_workers_are_cached_for_the_next_build(
     assert differences(snapshot(out), snapshot(build_on_two(fresh))) == []
 
 
+def test_an_edit_of_a_large_archive_renders_on_workers_as_one_process_would(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """From RENDER_FORKED_ARTICLES articles, an edit's render is shared out among forked
+    workers though it makes only a few pages: the site is the one a build from nothing
+    makes, and the workers did render it."""
+    build_module = importlib.import_module("generator.build")
+    # 14 published articles in chunks of 7: the edit's one page to make would not call for
+    # workers, but the demo counts as large
+    monkeypatch.setattr(build_module, "RENDER_CHUNK", 7)
+    monkeypatch.setattr(build_module, "RENDER_FORKED_ARTICLES", 14)
+    from generator.config import load_config
+
+    root = copy_demo(tmp_path / "demo")
+    build_module.build(load_config(root / "site.toml"), search=False, jobs=2)
+    tasks = tmp_path / "render-tasks"  # a file: the workers are other processes
+    tasks.touch()
+    original = build_module.write_pages
+
+    def noted(pages: list[Any], *args: Any) -> Any:
+        with tasks.open("a") as file:
+            file.write(f"{os.getpid()} {len(pages)}\n")
+        return original(pages, *args)
+
+    monkeypatch.setattr(build_module, "write_pages", noted)  # forked workers inherit it
+    edited = root / "content" / "wire" / "2024-08-22-heather-honey-harvest.md"
+    edited.write_text(edited.read_text() + "\nA sentence added on the workers.\n")
+    out = load_config(root / "site.toml").output_dir
+    report = build_module.build(load_config(root / "site.toml"), search=False, jobs=2)
+    assert report.written < report.pages // 4  # an edit: most pages are the last build's
+    workers = {line.split()[0] for line in tasks.read_text().splitlines()}
+    assert workers and str(os.getpid()) not in workers
+    assert any(b"A sentence added on the workers." in page for page in snapshot(out).values())
+    fresh = copy_demo(tmp_path / "fresh")
+    shutil.copy(edited, fresh / edited.relative_to(root))
+    build_module.build(load_config(fresh / "site.toml"), search=False, jobs=2)
+    assert differences(snapshot(out), snapshot(fresh / "public")) == []
+
+
 def test_the_record_of_the_output_is_the_output_as_left(tmp_path: Path) -> None:
     """The build records each file it leaves (from what it wrote, not by walking the folder):
     the record must be the folder exactly, or a build that changes nothing is not skipped, and
