@@ -26,9 +26,9 @@ def test_dates_and_times_sort_together_in_utc_and_undated_last() -> None:
 def test_the_quick_order_sorts_exactly_as_the_sort_key_ties_included() -> None:
     """`when_order` (grouping's and the archive's sort) agrees with `when_sort_key` on every
     pair: before 1970 and after 2038, across time zones, to the second, at its last
-    microsecond, dates against times, undated."""
+    microsecond, dates against times, naive times (local), undated."""
     zones = [dt.UTC, dt.timezone(dt.timedelta(hours=-11, minutes=-30)), dt.timezone.max]
-    whens: list[dt.date | dt.datetime | None] = [None]
+    whens: list[dt.date | dt.datetime | None] = [None, dt.datetime(2005, 3, 4, 12, 0, 59)]
     for year in (1, 999, 1969, 1970, 2005, 2039, 9998):
         whens.append(dt.date(year, 12, 31))
         for zone in zones:
