@@ -53,7 +53,16 @@ from .output import FileStat, Staged, file_stat, place_link, replace_file, write
 from .render.urls import SEARCH_BUNDLE
 from .search_canonical import canonicalise_bundle
 from .search_farm import FARM_FOLDER, farm_name, fill_farm, remove_other_farms
-from .search_shards import SearchPage, Shard, page_url, plan_shards, shard_count
+from .search_merge import MergeRefused, merge_parts
+from .search_parts import (
+    PARTS_FOLDER,
+    KeptPart,
+    keep_part,
+    part_name,
+    read_kept_part,
+    remove_other_parts,
+)
+from .search_shards import Part, SearchPage, Shard, page_url, part_count, plan_shards, shard_count
 from .search_state import BundleRecord, SearchState
 
 if TYPE_CHECKING:
@@ -222,7 +231,7 @@ class SearchRun:
         seconds (one shard indexed in the 3 s the diffs and related stories take at 11,000
         articles); it never waits."""
         for folder, running in list(self.started.items()):
-            if running.process.poll() is not None:  # reaped here: a fork need not wait
+            if running.finished():  # reaped here: a fork need not wait
                 del self.started[folder]
                 finish = functools.partial(_finish_shard, running, self.bundle, self.plan.previous)
                 if self.forks:
@@ -290,7 +299,15 @@ class SearchRun:
             claimed = {_in(folder, f) for folder, record in records.items() for f in record.files}
             held.remove_unclaimed(bundle, claimed | set(listed))
         if self.farms:
-            remove_other_farms(self.farms, {farm_name(shard.number) for shard in plan.shards})
+            remove_other_farms(self.farms, _farm_names(plan.shards))
+            remove_other_parts(
+                self.farms.parent / PARTS_FOLDER,
+                {
+                    farm_name(shard.number): {part_name(part.number) for part in shard.parts}
+                    for shard in plan.shards
+                    if shard.parts
+                },
+            )
         search_state.save(plan.state_dir, SearchState(dict(sorted(records.items()))))
         files = {
             _in(f, path): stat
@@ -329,6 +346,15 @@ class HeldBundle:
         self.staged.remove_unclaimed(bundle.parent, self.prefix.rstrip("/"), kept)
 
 
+def _farm_names(shards: list[Shard]) -> set[str]:
+    """The folders of documents the shards use: one per shard, or one per part."""
+    return {
+        farm_name(shard.number) + (f"-part-{part.number}" if part else "")
+        for shard in shards
+        for part in (shard.parts or (None,))
+    }
+
+
 def _in(folder: str, relative: str) -> str:
     return f"{folder}/{relative}" if folder else relative
 
@@ -346,7 +372,8 @@ def plan_search(
     if not pages:
         return SearchPlan(0, language, [], [], SearchState(), previous, state_dir)
     count = shard_count(len(pages), settings.shard_size, settings.max_shards)
-    shards = plan_shards(sorted(pages, key=lambda page: page.path), count, _salt(language))
+    parts = part_count(len(pages), count, settings.part_size)
+    shards = plan_shards(sorted(pages, key=lambda page: page.path), count, _salt(language), parts)
     folders = ["" if i == 0 else f"shard-{shard.number}" for i, shard in enumerate(shards)]
     state = search_state.load(state_dir)
     return SearchPlan(len(pages), language, shards, folders, state, previous, state_dir)
@@ -385,7 +412,7 @@ def _pagefind_executable() -> str | None:
 _CODE = hashlib.sha256(
     b"".join(
         (Path(__file__).parent / name).read_bytes()
-        for name in ("search.py", "search_canonical.py", "search_shards.py")
+        for name in ("search.py", "search_canonical.py", "search_shards.py", "search_merge.py")
     )
 ).hexdigest()[:16]
 """The code that shapes a bundle: a new version of it never reuses an old bundle."""
@@ -458,12 +485,12 @@ def _index_shard(
 
 
 @dataclass
-class ShardRun:
-    """Pagefind indexing one shard into `out` (under `work`, or a scratch folder in memory:
-    see `_scratch_folder`), its output going to `work`/pagefind.log."""
+class PagefindRun:
+    """Pagefind indexing one folder of documents (a shard's, or a part's: `part`) into `out`
+    (under `work`, or a scratch folder in memory: see `_scratch_folder`), its output going to
+    `work`/pagefind.log."""
 
-    shard: Shard
-    folder: str
+    part: Part | None
     work: Path
     process: subprocess.Popen[bytes]
     scratch: Path | None = None
@@ -472,13 +499,47 @@ class ShardRun:
     def out(self) -> Path:
         return (self.scratch or self.work) / "out"
 
+    def wait(self, shard: Shard) -> None:
+        if self.process.wait() != 0:
+            said = (self.work / "pagefind.log").read_text("utf-8", "replace").strip().splitlines()
+            where = f"shard {shard.number}" + (f", part {self.part.number}" if self.part else "")
+            raise SearchIndexError(
+                f"Pagefind could not index the site ({where}): " + " ".join(said[-5:])
+            )
+
     def stop(self) -> None:
         if self.process.poll() is None:
             self.process.kill()
         self.process.wait()
-        shutil.rmtree(self.work, ignore_errors=True)
         if self.scratch:
             shutil.rmtree(self.scratch, ignore_errors=True)
+
+
+@dataclass
+class ShardRun:
+    """One shard being indexed: a Pagefind run on the whole shard, or on those of its parts
+    that the cache does not hold (`parts`: the folder of the shard's kept parts), whose
+    bundles are then merged with the others (search_merge.py)."""
+
+    shard: Shard
+    folder: str
+    work: Path
+    runs: list[PagefindRun]
+    language: str = "en"
+    parts: Path | None = None
+    """Where the shard's parts are kept (see search_parts.py)."""
+    kept: dict[int, KeptPart] = field(default_factory=dict)
+    """The parts the cache holds, by number: not indexed again."""
+    render: Render | None = None
+    farms: Path | None = None
+
+    def finished(self) -> bool:
+        return all(run.process.poll() is not None for run in self.runs)
+
+    def stop(self) -> None:
+        for run in self.runs:
+            run.stop()
+        shutil.rmtree(self.work, ignore_errors=True)
 
 
 MEMORY_FOLDER = Path("/dev/shm")
@@ -532,16 +593,62 @@ def start_shard(
     farms: Path | None,
     job: tuple[Shard, str],
 ) -> ShardRun:
-    """Render one shard's documents (into its kept folder under `farms`, where only changed
-    ones are written; else into a work folder) and start the Pagefind CLI on them."""
+    """Render one shard's documents (into its kept folders under `farms`, where only changed
+    ones are written; else into a work folder) and start the Pagefind CLI on them: on the
+    whole shard, or on each of its parts that the cache (beside `farms`) does not hold."""
     shard, folder = job
     work = bundle / f".shard-{shard.number}.work"
-    farm = farms / farm_name(shard.number) if farms else work / "site"
     shutil.rmtree(work, ignore_errors=True)  # what a killed build left in a reused staging folder
-    scratch: Path | None = None
+    running = ShardRun(shard, folder, work, [], language, render=render, farms=farms)
     try:
-        fill_farm(farm, shard.pages, render)
-        scratch = _scratch_folder(len(shard.pages))
+        if shard.parts:
+            running.parts = (
+                farms.parent / PARTS_FOLDER / farm_name(shard.number) if farms else work / "parts"
+            )
+            for part in shard.parts:
+                found = read_kept_part(running.parts, part)
+                if found:
+                    running.kept[part.number] = found
+                else:
+                    farm = _farm(farms, work, shard, part)
+                    part_work = work / f"part-{part.number}"
+                    run = _start_pagefind(render, part.pages, farm, part_work, language, part)
+                    running.runs.append(run)
+        else:
+            farm = _farm(farms, work, shard, None)
+            running.runs.append(_start_pagefind(render, shard.pages, farm, work, language, None))
+    except OSError as exc:
+        running.stop()
+        raise SearchIndexError(f"Could not index the search documents: {exc}") from exc
+    except BaseException:
+        running.stop()
+        raise
+    return running
+
+
+def _farm(farms: Path | None, work: Path, shard: Shard, part: Part | None) -> Path:
+    """The folder of a shard's (or part's) documents: kept under `farms`, or in `work`."""
+    name = farm_name(shard.number) + (f"-part-{part.number}" if part else "")
+    return farms / name if farms else work / f"site-{name}"
+
+
+def _start_pagefind(
+    render: Render,
+    pages: Sequence[SearchPage],
+    farm: Path,
+    work: Path,
+    language: str,
+    part: Part | None,
+) -> PagefindRun:
+    fill_farm(farm, pages, render)
+    return _run_pagefind(farm, work, language, part, len(pages))
+
+
+def _run_pagefind(
+    farm: Path, work: Path, language: str, part: Part | None, documents: int
+) -> PagefindRun:
+    scratch = _scratch_folder(documents)
+    try:
         executable, _ = _pagefind()
         out = (scratch or work) / "out"
         command = [executable, "--site", str(farm), "--output-path", str(out)]
@@ -549,47 +656,122 @@ def start_shard(
         work.mkdir(parents=True, exist_ok=True)
         with open(work / "pagefind.log", "wb") as log:  # a file, not a pipe: nothing to drain
             process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=log, stderr=log)
-    except OSError as exc:
-        shutil.rmtree(work, ignore_errors=True)
+    except BaseException:
         if scratch:
             shutil.rmtree(scratch, ignore_errors=True)
-        raise SearchIndexError(f"Could not index the search documents: {exc}") from exc
-    return ShardRun(shard, folder, work, process, scratch)
+        raise
+    return PagefindRun(part, work, process, scratch)
+
+
+Made = dict[str, tuple[str, str]]
+"""A bundle's files before they are put in place: relative path -> (where the file is, how it
+may be placed: "move" (a new file beside the bundle), "copy" (one in memory) or "link" (a file
+kept in the cache, which must stay where it is))."""
 
 
 def _finish_shard(running: ShardRun, bundle: Path, live: Path | None = None) -> BundleRecord:
-    """Wait for Pagefind, make its bundle canonical and put it in place of what the bundle's
-    folder held. A file with the very bytes of the live site's (`live`: its bundle) is that
-    file, linked: an edit's shard changes a dozen of its 700 files, and the rest keep their
-    inodes and times (nothing new to copy for a deploy, no new inode to make)."""
-    shard, folder, work, out = running.shard, running.folder, running.work, running.out
+    """Wait for Pagefind, make its bundle canonical (or merge the shard's parts) and put it in
+    place of what the bundle's folder held. A file with the very bytes of the live site's
+    (`live`: its bundle) is that file, linked: an edit's shard changes a dozen of its 700
+    files, and the rest keep their inodes and times (nothing new to copy for a deploy, no new
+    inode to make)."""
+    shard, folder = running.shard, running.folder
+    live_folder = live / folder if live else None
     try:
-        if running.process.wait() != 0:
-            said = (work / "pagefind.log").read_text("utf-8", "replace").strip().splitlines()
-            raise SearchIndexError(
-                f"Pagefind could not index the site (shard {shard.number}): " + " ".join(said[-5:])
-            )
-        pages = canonicalise_bundle(out)
-        if folder:  # a merged bundle: the browser uses the main bundle's JS and WASM
-            for entry in out.iterdir():
-                if entry.name not in _DATA and not entry.name.endswith(".pf_meta"):
-                    entry.unlink()
-        files = _files(out)
+        for run in running.runs:
+            run.wait(shard)
+        if shard.parts:
+            try:
+                made, pages = _merge_shard(running, live_folder)
+            except MergeRefused:
+                made, pages = _whole_shard(running, bundle)
+        else:
+            made, pages = _canonical_run(running.runs[0], folder, bundle)
         target = bundle / folder
-        for relative in files:  # in place of what a reused staging folder holds
-            made, into = os.fspath(out / relative), os.fspath(target / relative)
-            same = _same_file(made, os.fspath(live / folder / relative)) if live else None
+        for relative, (made_path, how) in made.items():
+            into = os.fspath(target / relative)
+            same = None
+            if live_folder and how != "link":
+                same = _same_file(made_path, os.fspath(live_folder / relative))
             if same:
                 place_link(same[0], same[1], into)
-            elif running.scratch or not running.work.is_relative_to(bundle):
-                write_new_file(into, Path(made).read_bytes())  # maybe another file system
+            elif how == "link":
+                place_link(made_path, os.stat(made_path), into)
+            elif how == "copy":
+                write_new_file(into, Path(made_path).read_bytes())  # maybe another file system
             else:
-                replace_file(made, into)
-    except OSError as exc:
+                replace_file(made_path, into)
+    except (OSError, ValueError) as exc:
         raise SearchIndexError(f"Could not write the search bundle: {exc}") from exc
     finally:
         running.stop()
-    return BundleRecord(shard.key, _stats(target, files), pages)
+    return BundleRecord(shard.key, _stats(target, sorted(made)), pages)
+
+
+def _canonical_run(
+    run: PagefindRun, folder: str, bundle: Path
+) -> tuple[Made, list[tuple[str, str]]]:
+    """One run's bundle, made canonical; a merged bundle keeps only its data (the browser uses
+    the main bundle's JS and WASM)."""
+    out = run.out
+    pages = canonicalise_bundle(out)
+    if folder:
+        for entry in out.iterdir():
+            if entry.name not in _DATA and not entry.name.endswith(".pf_meta"):
+                entry.unlink()
+    how = "copy" if run.scratch or not run.work.is_relative_to(bundle) else "move"
+    return {relative: (os.fspath(out / relative), how) for relative in _files(out)}, pages
+
+
+def _merge_shard(running: ShardRun, live: Path | None) -> tuple[Made, list[tuple[str, str]]]:
+    """Keep the parts Pagefind indexed in the cache, and merge all the shard's parts."""
+    shard, shard_folder, main = running.shard, running.parts, running.folder == ""
+    assert shard_folder is not None
+    kept = dict(running.kept)
+    for run in running.runs:
+        assert run.part is not None
+        pages = canonicalise_bundle(run.out)
+        kept[run.part.number] = keep_part(shard_folder, run.part, run.out, pages, live, main)
+    parts = []
+    for part in shard.parts:
+        found = kept.get(part.number)
+        if found is None:
+            raise MergeRefused(f"part {part.number} is no longer kept")
+        parts.append(found)
+    sort_values = {page_url(page.path): dict(_first_values(page)) for page in shard.pages}
+    merged = merge_parts([part.index for part in parts], sort_values)
+    out = running.work / "merged"
+    made: Made = {}
+    for relative, data in merged.files.items():
+        write_new_file(os.fspath(out / relative), data)
+        made[relative] = (os.fspath(out / relative), "move")
+    scripts = False
+    for part in parts:
+        for relative in part.files:
+            if relative.startswith("fragment/") or not scripts:
+                made[relative] = (os.fspath(part.folder / relative), "link")
+        scripts = scripts or any(not r.startswith("fragment/") for r in part.files)
+    if main and not scripts:
+        raise MergeRefused("no kept part of the main bundle holds Pagefind's scripts")
+    return dict(sorted(made.items())), merged.pages
+
+
+def _whole_shard(running: ShardRun, bundle: Path) -> tuple[Made, list[tuple[str, str]]]:
+    """The shard indexed by one run, where its parts cannot be merged exactly."""
+    shard = running.shard
+    assert running.render is not None
+    site = running.work / "whole"
+    for part in shard.parts:
+        farm = _farm(running.farms, running.work, shard, part)
+        fill_farm(farm, part.pages, running.render)
+        for page in part.pages:
+            target = site / page.path
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(farm / page.path, target)
+    run = _run_pagefind(site, running.work / "whole-run", running.language, None, len(shard.pages))
+    running.runs.append(run)
+    run.wait(shard)
+    return _canonical_run(run, running.folder, bundle)
 
 
 def _same_file(made: str, live: str) -> tuple[str, os.stat_result] | None:

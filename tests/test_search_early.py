@@ -21,9 +21,11 @@ BARRIER = "content/gazette/2025-03-18-barrier-debris-found.md"
 HONEY = "content/wire/2024-08-22-heather-honey-harvest.md"
 
 
-@pytest.fixture
-def sharded(tmp_path: Path) -> BuiltSite:
-    return build_site(copy_demo(tmp_path / "demo", shard_size=4), search=True)
+@pytest.fixture(params=[None, 2], ids=["whole-shards", "shards-in-parts"])
+def sharded(tmp_path: Path, request: pytest.FixtureRequest) -> BuiltSite:
+    """The demo in 4 shards, each indexed in one run or in parts (search_merge.py)."""
+    root = copy_demo(tmp_path / "demo", shard_size=4, part_size=request.param)
+    return build_site(root, search=True)
 
 
 def _watch(monkeypatch: pytest.MonkeyPatch) -> list[str]:

@@ -43,9 +43,11 @@ def urls_in(out: Path, folder: str) -> set[str]:
     return {json.loads(gzip.decompress(f.read_bytes())[12:])["url"] for f in fragments}
 
 
-@pytest.fixture
-def sharded(tmp_path: Path) -> BuiltSite:
-    return build_site(copy_demo(tmp_path / "demo", shard_size=4), search=True)
+@pytest.fixture(params=[None, 2], ids=["whole-shards", "shards-in-parts"])
+def sharded(tmp_path: Path, request: pytest.FixtureRequest) -> BuiltSite:
+    """The demo in 4 shards, each indexed in one run or in parts (search_merge.py)."""
+    root = copy_demo(tmp_path / "demo", shard_size=4, part_size=request.param)
+    return build_site(root, search=True)
 
 
 def test_a_small_shard_size_splits_the_index_into_bundles_merged_by_the_search_page(
@@ -104,9 +106,12 @@ def test_a_bundle_changed_behind_the_builds_back_is_indexed_again(sharded: Built
     assert meta.read_bytes() == good
 
 
-def test_sharded_builds_of_one_input_are_byte_identical(tmp_path: Path) -> None:
-    first = build_site(copy_demo(tmp_path / "one", shard_size=4), search=True)
-    second = build_site(copy_demo(tmp_path / "two", shard_size=4), search=True)
+@pytest.mark.parametrize("part_size", [None, 2], ids=["whole-shards", "shards-in-parts"])
+def test_sharded_builds_of_one_input_are_byte_identical(
+    tmp_path: Path, part_size: int | None
+) -> None:
+    first = build_site(copy_demo(tmp_path / "one", 4, part_size), search=True)
+    second = build_site(copy_demo(tmp_path / "two", 4, part_size), search=True)
     files = sorted(p.relative_to(first.out) for p in first.out.rglob("*") if p.is_file())
     assert files == sorted(p.relative_to(second.out) for p in second.out.rglob("*") if p.is_file())
     assert len(bundles(first.out)) == 4
@@ -114,8 +119,13 @@ def test_sharded_builds_of_one_input_are_byte_identical(tmp_path: Path) -> None:
         assert (first.out / relative).read_bytes() == (second.out / relative).read_bytes()
 
 
+@pytest.mark.parametrize(
+    ("part_size", "runs"),
+    [(None, 4), (2, 7)],  # 4 shards; or 8 parts, one of them empty
+    ids=["whole-shards", "shards-in-parts"],
+)
 def test_pagefind_writes_in_memory_what_it_would_write_beside_the_site(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, part_size: int | None, runs: int
 ) -> None:
     """Where a memory file system has room, Pagefind writes each shard there: the bundle is the
     same bytes, nothing is left there after the build, and what killed builds left there (named
@@ -142,12 +152,12 @@ def test_pagefind_writes_in_memory_what_it_would_write_beside_the_site(
 
     monkeypatch.setattr(search_module, "MEMORY_FOLDER", memory)
     monkeypatch.setattr(search_module, "_scratch_folder", spy)
-    in_memory = build_site(copy_demo(tmp_path / "one", shard_size=4), search=True)
-    assert len(used) == 4 and all(path.parent == memory for path in used)
+    in_memory = build_site(copy_demo(tmp_path / "one", 4, part_size), search=True)
+    assert len(used) == runs and all(path.parent == memory for path in used)
     assert sorted(memory.iterdir()) == [running]
     monkeypatch.setattr(search_module, "MEMORY_FOLDER", tmp_path / "no such folder")
-    beside = build_site(copy_demo(tmp_path / "two", shard_size=4), search=True)
-    assert len(used) == 4
+    beside = build_site(copy_demo(tmp_path / "two", 4, part_size), search=True)
+    assert len(used) == runs
     assert differences(snapshot(in_memory.out), snapshot(beside.out)) == []
 
 
@@ -316,7 +326,9 @@ def test_an_edit_keys_again_only_the_search_documents_whose_inputs_changed(
     assert article["id"] in keyed
     assert len(keyed) < again.report.searchable / 2
     monkeypatch.undo()
-    fresh_root = copy_demo(tmp_path / "fresh", shard_size=4)
+    fresh_root = copy_demo(
+        tmp_path / "fresh", shard_size=4, part_size=sharded.config.search.part_size
+    )
     (fresh_root / EDITED).write_text((fresh_root / EDITED).read_text() + sentence)
     fresh = build_site(fresh_root, search=True)
     assert differences(snapshot(again.out / "pagefind"), snapshot(fresh.out / "pagefind")) == []

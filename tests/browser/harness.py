@@ -45,15 +45,18 @@ def run_cli(*args: str, cwd: Path, timeout: float = 300) -> subprocess.Completed
     )
 
 
-def copy_demo(dest: Path, shard_size: int | None = None) -> Path:
+def copy_demo(dest: Path, shard_size: int | None = None, part_size: int | None = None) -> Path:
     """A copy of the repository's demo archive (site.toml + content/) in `dest`; with
-    `shard_size`, its search index is split into shards of at most that many articles."""
+    `shard_size`, its search index is split into shards of at most that many articles, and
+    with `part_size` each shard is indexed in parts of at most that many."""
     dest.mkdir(parents=True, exist_ok=True)
     shutil.copy2(REPO / "site.toml", dest / "site.toml")
     shutil.copytree(REPO / "content", dest / "content")
-    if shard_size is not None:
+    settings = {"shard_size": shard_size, "part_size": part_size}
+    given = [f"{name} = {value}\n" for name, value in settings.items() if value is not None]
+    if given:
         with open(dest / "site.toml", "a", encoding="utf-8") as toml:
-            toml.write(f"\n[search]\nshard_size = {shard_size}\n")
+            toml.write("\n[search]\n" + "".join(given))
     return dest
 
 
