@@ -148,48 +148,43 @@ def _chunk_words(payload: bytes) -> dict[str, Word]:
     lengths = postings.lengths
     offsets = np.concatenate(([0], np.cumsum(lengths)))
     firsts = postings.first
-    deltas = items.number(firsts + 1)
-    pages = np.cumsum(deltas)
     locs = items.number(firsts + 2)
-    metas = items.number(firsts + 3 + locs)
-    share = np.concatenate(([0], np.cumsum(locs + metas + 1)))
+    share = np.concatenate(([0], np.cumsum(locs + items.number(firsts + 3 + locs) + 1)))
+    pages = np.concatenate(([0], np.cumsum(items.number(firsts + 1))))  # pages[k]: before k
+    held = lengths > 0
+    last = np.maximum(offsets[1:] - 1, 0)
+    first_page = np.where(held, pages[offsets[:-1] + 1] - pages[offsets[:-1]], 0)
+    last_page = np.where(held, pages[last + 1] - pages[offsets[:-1]], 0)
+    body = np.where(held, start[firsts[np.minimum(offsets[:-1], max(firsts.size - 1, 0))] + 2], 0)
     text_start = start[text] + np.take(_HEAD_SIZE, heads[text])
     words: dict[str, Word] = {}
-    word = ""
-    size = 0
-    own: Postings = (0, 0, 0, b"")
-    variants: list[tuple[str, Postings]] = []
-    for i, (begin, stop, count, first, end, wordy) in enumerate(
-        zip(
-            text_start.tolist(),
-            start[head].tolist(),
-            lengths.tolist(),
-            offsets[:-1].tolist(),
-            start[postings.list_end].tolist(),
-            is_word.tolist(),
-            strict=True,
-        )
+    word, size, own, variants = "", 0, _NO_POSTINGS, []
+    started = False
+    for row_start, row_stop, count, first, stop, body_at, end, wordy, weight in zip(
+        text_start.tolist(),
+        start[head].tolist(),
+        lengths.tolist(),
+        first_page.tolist(),
+        last_page.tolist(),
+        body.tolist(),
+        start[postings.list_end].tolist(),
+        is_word.tolist(),
+        (share[offsets[1:]] - share[offsets[:-1]]).tolist(),
+        strict=True,
     ):
-        name = payload[begin:stop].decode("utf-8")
-        if count:
-            before = int(pages[first - 1]) if first else 0
-            listed: Postings = (
-                count,
-                int(pages[first]) - before,
-                int(pages[first + count - 1]) - before,
-                payload[int(start[firsts[first] + 2]) : end],
-            )
-        else:
-            listed = (0, 0, 0, b"")
+        name = payload[row_start:row_stop].decode("utf-8")
+        listed = (count, first, stop, payload[body_at:end]) if count else _NO_POSTINGS
         if wordy:
-            if i:
+            if started:
                 words[word] = (size, own, tuple(variants))
-            word, own, variants = name, listed, []
-            size = int(share[first + count] - share[first])
+            word, size, own, variants, started = name, weight, listed, [], True
         else:
             variants.append((name, listed))
     words[word] = (size, own, tuple(variants))
     return words
+
+
+_NO_POSTINGS: Postings = (0, 0, 0, b"")
 
 
 @dataclass(frozen=True, slots=True)
@@ -332,31 +327,32 @@ def _word_chunks(
     name] and their files."""
     chunks: list[tuple[str, str, bytes]] = []
     words = sorted({word for part in parts for word in part.words})
+    lookups = [(offset, part.words.get) for part, offset in zip(parts, offsets, strict=True)]
     out = bytearray()
     count = size = 0
     first_word = ""
     for word in words:
-        held = [
-            (offset, part.words[word])
-            for part, offset in zip(parts, offsets, strict=True)
-            if word in part.words
-        ]
+        held = [(offset, entry) for offset, get in lookups if (entry := get(word)) is not None]
         if not count:
             first_word = word
         out.append(0x83)
         _text(word, out)
         _postings([(offset, entry[1]) for offset, entry in held], out)
-        forms: dict[str, list[tuple[int, Postings]]] = {}
-        for offset, entry in held:
-            for form, listed in entry[2]:
-                forms.setdefault(form, []).append((offset, listed))
-        _head(4, len(forms), out)
-        for form in sorted(forms):
-            out.append(0x82)
-            _text(form, out)
-            _postings(forms[form], out)
+        if any(entry[2] for _, entry in held):
+            forms: dict[str, list[tuple[int, Postings]]] = {}
+            for offset, entry in held:
+                for form, listed in entry[2]:
+                    forms.setdefault(form, []).append((offset, listed))
+            _head(4, len(forms), out)
+            for form in sorted(forms):
+                out.append(0x82)
+                _text(form, out)
+                _postings(forms[form], out)
+        else:
+            out.append(0x80)  # no variants
         count += 1
-        size += sum(entry[0] for _, entry in held)
+        for _, entry in held:
+            size += entry[0]
         if size >= CHUNK_SIZE:
             chunks.append((first_word, word, _chunk_payload(count, out)))
             out, count, size = bytearray(), 0, 0
@@ -406,12 +402,19 @@ def _text(value: str, out: bytearray) -> None:
 def _postings(lists: Sequence[tuple[int, Postings]], out: bytearray) -> None:
     """One list of postings from each part's, pages shifted by the part's offset: only each
     part's first page delta is written anew."""
+    if len(lists) == 1 and not lists[0][0]:  # the first part's: as it was
+        count, first, _, rest = lists[0][1]
+        _head(4, count, out)
+        if count:
+            out.append(0x83)
+            _head(0, first, out)
+            out += rest
+        return
     _head(4, sum(listed[0] for _, listed in lists), out)
     previous = 0
     for offset, (count, first, last, rest) in lists:
-        if not count:
-            continue
-        out.append(0x83)
-        _head(0, offset + first - previous, out)
-        out += rest
-        previous = offset + last
+        if count:
+            out.append(0x83)
+            _head(0, offset + first - previous, out)
+            out += rest
+            previous = offset + last

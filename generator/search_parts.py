@@ -61,16 +61,11 @@ def keep_part(
     new, old = shard_folder / f".{name}.new", shard_folder / f".{name}.old"
     for stale in (new, old):
         shutil.rmtree(stale, ignore_errors=True)
-    shard_folder.mkdir(parents=True, exist_ok=True)
-    shutil.move(os.fspath(out), os.fspath(new))  # a copy where `out` is in memory
-    for entry in os.scandir(new):
+    new.mkdir(parents=True)
+    for entry in os.scandir(out):
         data = entry.name in _DATA or entry.name.endswith(".pf_meta")
-        scripts = entry.name != "fragment" and not data
-        if data or (scripts and not with_scripts):
-            if entry.is_dir(follow_symlinks=False):
-                shutil.rmtree(entry.path)
-            else:
-                os.unlink(entry.path)
+        if entry.name == "fragment" or (with_scripts and not data):
+            shutil.move(entry.path, new / entry.name)  # a copy where `out` is in memory
     files: dict[str, list[int]] = {}
     for relative, entry in sorted(walk(new)):
         if entry.is_dir(follow_symlinks=False):
