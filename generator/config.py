@@ -71,11 +71,10 @@ class SearchSettings:
     enabled: bool = True
     shard_size: int = 1000
     """Article pages per search shard, at most, until `max_shards` is reached. Each shard is its
-    own Pagefind bundle, ranking by its own pages: an edit re-indexes only its shard (Pagefind
-    takes about 1.9 ms of CPU per page), while a first search fetches about seven files from
-    every shard. At 11,000 articles (README, "Search in shards"): 16 shards, and an edit took
-    0.15-0.8 s longer than at 32 (`shard_size = 500`), whose first search took 2.03 s against
-    1.62 s (`bench/search_shards.py`); both returned 67% of one bundle's top ten."""
+    own Pagefind bundle, ranking by its own pages: an edit re-indexes only its shard's part
+    (`part_size`), while a first search fetches about seven files from every shard. At 11,000
+    articles: 16 shards, whose first search took 1.62 s against 2.03 s at 32 (`shard_size =
+    500`) in `bench/search_shards.py` (README, "Search in shards")."""
     max_shards: int = 64
     """The most shards an archive is split into, however large; more pages per shard beyond it.
     64 keeps the browser's first search at about 400 small requests at 100,000 articles."""

@@ -46,7 +46,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from . import search_state
-from .analysis.parallel import Forked
+from .analysis.parallel import Forked, can_fork
 from .config import SearchSettings
 from .errors import SearchIndexError
 from .output import FileStat, Staged, file_stat, place_link, replace_file, write_new_file
@@ -207,13 +207,14 @@ class SearchRun:
     """The shards to index that Pagefind has not started on, in order."""
     done: dict[str, BundleRecord] = field(default_factory=dict)
     """The shards indexed and put in place before `finish`, by folder."""
-    finishing: dict[str, Forked[BundleRecord]] = field(default_factory=dict)
-    """The shards Pagefind finished before `finish`, being put in place on forked processes
-    (made canonical: 0.2-0.3 s a shard that the building process goes on without)."""
+    completing: Forked[SearchStats] | None = None
+    """An edit's whole `finish`, on a forked process begun as soon as Pagefind is done with
+    its shards: their bundles made canonical or merged, the kept shards linked, the shard list
+    and the state written (0.1-0.3 s) while the building process renders the pages."""
     forks: bool = False
-    """Whether to put shards in place on forked processes: for an edit's few shards only. A
-    first build's process is gigabytes at 100,000 articles, and the pages it changes while a
-    fork lives are copied (the build's peak memory grew by 1 GB)."""
+    """Whether to finish on a forked process: for an edit's few shards only. A first build's
+    process is gigabytes at 100,000 articles, and the pages it changes while a fork lives are
+    copied (the build's peak memory grew by 1 GB)."""
 
     @property
     def farms(self) -> Path | None:
@@ -229,30 +230,33 @@ class SearchRun:
         """Put in place the shards Pagefind has finished, and start it on the next one if none
         is under way: called between the steps of a first build, which leave a core idle for
         seconds (one shard indexed in the 3 s the diffs and related stories take at 11,000
-        articles); it never waits."""
+        articles); it never waits. An edit's runs, once all are done, are finished on a forked
+        process (`completing`)."""
+        if self.forks:
+            done = all(running.finished() for running in self.started.values())  # reaped here
+            if done and not self.queue and self.completing is None and can_fork():
+                self.completing = Forked(self._finish_here)
+            return
         for folder, running in list(self.started.items()):
-            if running.finished():  # reaped here: a fork need not wait
+            if running.finished():
                 del self.started[folder]
-                finish = functools.partial(_finish_shard, running, self.bundle, self.plan.previous)
-                if self.forks:
-                    self.finishing[folder] = Forked(finish)
-                else:
-                    self.done[folder] = finish()
+                self.done[folder] = _finish_shard(running, self.bundle, self.plan.previous)
         if not self.started and self.queue:
             self.start_next()
 
-    def _finished(self) -> None:
-        """Take the shards put in place on forked processes."""
-        for folder in list(self.finishing):
-            job = self.finishing.pop(folder)
-            try:
-                self.done[folder] = job.result()
-            finally:
-                job.close()
-
     def finish(self) -> SearchStats:
         """Link the kept shards, wait for the ones started, index the rest, and write the
-        shard list and the state."""
+        shard list and the state (or take what the forked process that did it gives)."""
+        if self.completing is None:
+            return self._finish_here()
+        job, self.completing = self.completing, None
+        try:
+            return job.result()
+        finally:
+            job.close()
+            self.abandon()
+
+    def _finish_here(self) -> SearchStats:
         plan, bundle, held = self.plan, self.bundle, self.held
         if not plan.shards:
             search_state.save(plan.state_dir, SearchState())
@@ -260,7 +264,6 @@ class SearchRun:
                 shutil.rmtree(bundle, ignore_errors=True)
             return SearchStats(pages=0, shards=0, reindexed=0)
         try:
-            self._finished()
             records = dict(self.done)
             todo: list[tuple[Shard, str]] = []
             waiting = {folder for _, folder in self.queue} | set(self.started) | set(records)
@@ -319,9 +322,9 @@ class SearchRun:
 
     def abandon(self) -> None:
         """Stop the Pagefind runs still under way (a failed build) and remove their work."""
-        while self.finishing:
-            _, job = self.finishing.popitem()
-            job.close()
+        if self.completing is not None:
+            self.completing.close()
+            self.completing = None
         while self.started:
             _, running = self.started.popitem()
             running.stop()
