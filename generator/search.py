@@ -46,7 +46,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from . import search_state
-from .analysis.parallel import Forked, can_fork
+from .analysis.parallel import Forked, can_fork, map_inherited
 from .config import SearchSettings
 from .errors import SearchIndexError
 from .output import FileStat, Staged, file_stat, place_link, replace_file, write_new_file
@@ -67,6 +67,11 @@ from .search_state import BundleRecord, SearchState
 
 if TYPE_CHECKING:
     from .search_early import EarlySearch
+
+PARTS_AT_ONCE = 1
+"""Pagefind runs at a time on one shard's parts: shards already run `PAGEFIND_AT_ONCE` at a
+time. Started all at once, a first build at 100,000 articles ran 32 Pagefind processes of 50
+threads each on two cores."""
 
 PAGEFIND_AT_ONCE = 2
 """Pagefind runs at a time. Pagefind uses about one core: the 11,000-article archive in 8
@@ -279,22 +284,26 @@ class SearchRun:
             rest = [*self.queue, *todo]
             self.queue = []
             reindexed = len(self.done) + len(started) + len(rest)
-            index = functools.partial(
-                _index_shard, self.render, bundle, plan.language, self.farms, plan.previous
-            )
+            state = (self.render, bundle, plan.language, self.farms, plan.previous)
+            forked = len(rest) > 1 and can_fork()
             finish = functools.partial(_finish_shard, bundle=bundle, live=plan.previous)
             with ThreadPoolExecutor(PAGEFIND_AT_ONCE) as pool:
                 try:
                     # the runs under way take the first places: the others start as they end
                     finished = [pool.submit(finish, running) for running in started]
-                    indexed = [pool.submit(index, job) for job in rest]
+                    threaded = [] if forked else rest
+                    indexed = [pool.submit(_index_job, state, job) for job in threaded]
                     for running, future in zip(started, finished, strict=True):
                         records[running.folder] = future.result()
-                    for (_, folder), future in zip(rest, indexed, strict=True):
+                    for (_, folder), future in zip(threaded, indexed, strict=True):
                         records[folder] = future.result()
                 except BaseException:
                     pool.shutdown(cancel_futures=True)
                     raise
+            if forked:  # the threads are gone: the workers fork from this thread alone
+                made = map_inherited(_index_job, state, rest, PAGEFIND_AT_ONCE)
+                for (_, folder), record in zip(rest, made, strict=True):
+                    records[folder] = record
         finally:
             self.abandon()
         listed = _write_shard_list(bundle, plan.shards, plan.folders, records)
@@ -474,6 +483,15 @@ def _reuse(
     return BundleRecord(shard.key, dict(record.files), record.pages)
 
 
+def _index_job(
+    state: tuple[Render, Path, str, Path | None, Path | None], job: tuple[Shard, str]
+) -> BundleRecord:
+    """`_index_shard` of one job, on a worker that inherited the rest (a first build's shards
+    are indexed on forked processes: rendering their documents, making them canonical and
+    merging their parts is Python's work, which threads did one at a time)."""
+    return _index_shard(*state, job)
+
+
 def _index_shard(
     render: Render,
     bundle: Path,
@@ -536,10 +554,38 @@ class ShardRun:
     render: Render | None = None
     farms: Path | None = None
 
+    pending: list[Part] = field(default_factory=list)
+    """Parts to index that Pagefind has not started on (see `PARTS_AT_ONCE`)."""
+
+    def pump(self) -> None:
+        """Start Pagefind on the next parts while fewer than `PARTS_AT_ONCE` of this shard's
+        runs are under way."""
+        while self.pending and (
+            sum(run.process.poll() is None for run in self.runs) < PARTS_AT_ONCE
+        ):
+            part = self.pending.pop(0)
+            assert self.render is not None
+            farm = _farm(self.farms, self.work, self.shard, part)
+            work = self.work / f"part-{part.number}"
+            self.runs.append(
+                _start_pagefind(self.render, part.pages, farm, work, self.language, part)
+            )
+
     def finished(self) -> bool:
-        return all(run.process.poll() is not None for run in self.runs)
+        self.pump()
+        return not self.pending and all(run.process.poll() is not None for run in self.runs)
+
+    def wait(self) -> None:
+        """Wait for every run, starting the parts still to index; raise if one failed."""
+        while True:
+            for run in self.runs:
+                run.wait(self.shard)
+            if not self.pending:
+                return
+            self.pump()
 
     def stop(self) -> None:
+        self.pending.clear()
         for run in self.runs:
             run.stop()
         shutil.rmtree(self.work, ignore_errors=True)
@@ -613,10 +659,8 @@ def start_shard(
                 if found:
                     running.kept[part.number] = found
                 else:
-                    farm = _farm(farms, work, shard, part)
-                    part_work = work / f"part-{part.number}"
-                    run = _start_pagefind(render, part.pages, farm, part_work, language, part)
-                    running.runs.append(run)
+                    running.pending.append(part)
+            running.pump()
         else:
             farm = _farm(farms, work, shard, None)
             running.runs.append(_start_pagefind(render, shard.pages, farm, work, language, None))
@@ -681,8 +725,7 @@ def _finish_shard(running: ShardRun, bundle: Path, live: Path | None = None) -> 
     shard, folder = running.shard, running.folder
     live_folder = live / folder if live else None
     try:
-        for run in running.runs:
-            run.wait(shard)
+        running.wait()
         if shard.parts:
             try:
                 made, pages = _merge_shard(running, live_folder)
