@@ -53,7 +53,7 @@ from .output import FileStat, Staged, file_stat, place_link, replace_file, write
 from .render.urls import SEARCH_BUNDLE
 from .search_canonical import canonicalise_bundle
 from .search_farm import FARM_FOLDER, farm_name, fill_farm, remove_other_farms
-from .search_merge import MergeRefused, merge_parts
+from .search_merge import MergeRefused, merge_parts, read_part
 from .search_parts import (
     PARTS_FOLDER,
     KeptPart,
@@ -534,6 +534,7 @@ class PagefindRun:
         self.process.wait()
         if self.scratch:
             shutil.rmtree(self.scratch, ignore_errors=True)
+        shutil.rmtree(self.work, ignore_errors=True)
 
 
 @dataclass
@@ -564,12 +565,12 @@ class ShardRun:
             sum(run.process.poll() is None for run in self.runs) < PARTS_AT_ONCE
         ):
             part = self.pending.pop(0)
-            assert self.render is not None
+            assert self.render is not None and self.parts is not None
             farm = _farm(self.farms, self.work, self.shard, part)
-            work = self.work / f"part-{part.number}"
-            self.runs.append(
-                _start_pagefind(self.render, part.pages, farm, work, self.language, part)
-            )
+            work = self.parts / f".{part_name(part.number)}.work"  # kept by renaming
+            shutil.rmtree(work, ignore_errors=True)
+            fill_farm(farm, part.pages, self.render)
+            self.runs.append(_run_pagefind(farm, work, self.language, part, 0, in_memory=False))
 
     def finished(self) -> bool:
         self.pump()
@@ -692,9 +693,17 @@ def _start_pagefind(
 
 
 def _run_pagefind(
-    farm: Path, work: Path, language: str, part: Part | None, documents: int
+    farm: Path,
+    work: Path,
+    language: str,
+    part: Part | None,
+    documents: int,
+    *,
+    in_memory: bool = True,
 ) -> PagefindRun:
-    scratch = _scratch_folder(documents)
+    """Start Pagefind on `farm`, writing into `work`/out, or into a scratch folder in memory
+    (`in_memory`: where its output is read and copied, not kept by renaming)."""
+    scratch = _scratch_folder(documents) if in_memory else None
     try:
         executable, _ = _pagefind()
         out = (scratch or work) / "out"
@@ -776,8 +785,8 @@ def _merge_shard(running: ShardRun, live: Path | None) -> tuple[Made, list[tuple
     kept = dict(running.kept)
     for run in running.runs:
         assert run.part is not None
-        pages = canonicalise_bundle(run.out)
-        kept[run.part.number] = keep_part(shard_folder, run.part, run.out, pages, live, main)
+        index, _ = read_part(run.out)
+        kept[run.part.number] = keep_part(shard_folder, run.part, run.out, index, live, main)
     parts = []
     for part in shard.parts:
         found = kept.get(part.number)

@@ -29,20 +29,26 @@ from __future__ import annotations
 
 import itertools
 import json
+import zlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
 
+from .errors import SearchIndexError
 from .search_canonical import (
     _HEAD_SIZE,
     Cbor,
+    _canonical_page_order,
     _cbor_items,
     _expect_list,
     _head,
+    _load_checked,
     _pagefind_json,
     _posting_chains,
+    canonical_filter,
+    canonical_word_chunk_bytes,
     cbor_decode,
     cbor_encode,
     full_hash,
@@ -88,49 +94,59 @@ class PartIndex:
     words: dict[str, Word]
 
 
-def read_part(bundle: Path, pages: Sequence[tuple[str, str]]) -> PartIndex:
-    """Read a canonical bundle (`pages`: the (URL, fragment) canonicalise_bundle returned)."""
+def read_part(bundle: Path) -> tuple[PartIndex, list[tuple[str, str]]]:
+    """Read the bundle Pagefind wrote for a part, in the canonical page order (URL order, as
+    `canonicalise_bundle` would rewrite it) but without writing anything: a part's own index
+    files are never served. Also gives (URL, fragment) of each page, in that order."""
+    try:
+        return _read_part(bundle)
+    except (OSError, ValueError, KeyError, TypeError, zlib.error) as exc:
+        raise SearchIndexError(
+            f"Could not read the search bundle in {bundle}: {exc}. Pagefind's file format may "
+            "have changed: pin pagefind[bin] to a 1.5.x release or update "
+            "generator/search_merge.py."
+        ) from exc
+
+
+def _read_part(bundle: Path) -> tuple[PartIndex, list[tuple[str, str]]]:
     entry = json.loads((bundle / "pagefind-entry.json").read_text(encoding="utf-8"))
     languages = entry["languages"]
     if len(languages) != 1:
         raise MergeRefused(f"a part in {len(languages)} languages")
     ((language, info),) = languages.items()
-    meta = _expect_list(_load(bundle / f"pagefind.{info['hash']}.pf_meta"), 6, "meta index")
+    meta = _expect_list(_load_checked(bundle / f"pagefind.{info['hash']}.pf_meta"), 6, "meta")
     version, page_rows, chunks, filter_rows, sort_rows, meta_fields = meta
-    page_list = [_expect_list(row, 2, "page") for row in _expect_list(page_rows, None, "pages")]
-    if [str(row[0]) for row in page_list] != [fragment for _, fragment in pages]:
-        raise MergeRefused("the part's pages are not the ones its canonical form listed")
+    pages = _expect_list(page_rows, None, "pages")
+    order, urls = _canonical_page_order(bundle, pages)
+    renumber = {old: new for new, old in enumerate(order)}
+    renumber_array = np.empty(len(order), dtype=np.int64)
+    renumber_array[order] = np.arange(len(order))
     filters: dict[str, list[tuple[str, list[int]]]] = {}
     for name, digest in (_expect_list(row, 2, "filter") for row in filter_rows):  # type: ignore[union-attr]
-        _, values = _expect_list(_load(bundle / "filter" / f"{digest}.pf_filter"), 2, "filter")
-        filters[str(name)] = [
-            (str(value), [int(p) for p in _expect_list(ps, None, "pages")])  # type: ignore[arg-type]
-            for value, ps in (_expect_list(row, 2, "value") for row in values)  # type: ignore[union-attr]
-        ]
+        decoded = _load_checked(bundle / "filter" / f"{digest}.pf_filter")
+        _, values = canonical_filter(decoded, renumber)  # type: ignore[misc]
+        filters[str(name)] = [(str(value), list(numbers)) for value, numbers in values]  # type: ignore[misc]
     sorts = {
-        str(name): [int(p) for p in _expect_list(ps, None, "sort")]  # type: ignore[arg-type]
+        str(name): [renumber[int(p)] for p in _expect_list(ps, None, "sort")]  # type: ignore[arg-type]
         for name, ps in (_expect_list(row, 2, "sort") for row in sort_rows)  # type: ignore[union-attr]
     }
     words: dict[str, Word] = {}
     for row in _expect_list(chunks, None, "chunks"):
-        digest = _expect_list(row, 3, "chunk")[2]
-        payload = read_data_file((bundle / "index" / f"{digest}.pf_index").read_bytes())
+        path = bundle / "index" / f"{_expect_list(row, 3, 'chunk')[2]}.pf_index"
+        payload = canonical_word_chunk_bytes(read_data_file(path.read_bytes()), renumber_array)
         words.update(_chunk_words(payload))
-    return PartIndex(
+    index = PartIndex(
         language,
         entry,
         str(version),
         [str(field) for field in _expect_list(meta_fields, None, "meta fields")],
-        page_list,
-        [url for url, _ in pages],
+        [_expect_list(pages[old], 2, "page") for old in order],
+        [url for url, _ in urls],
         filters,
         sorts,
         words,
     )
-
-
-def _load(path: Path) -> Cbor:
-    return cbor_decode(read_data_file(path.read_bytes()))
+    return index, urls
 
 
 def _chunk_words(payload: bytes) -> dict[str, Word]:

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .output import walk
-from .search_merge import PartIndex, read_part
+from .search_merge import PartIndex
 from .search_shards import Part
 
 PARTS_FOLDER = "search-parts"
@@ -49,14 +49,13 @@ def keep_part(
     shard_folder: Path,
     part: Part,
     out: Path,
-    pages: list[tuple[str, str]],
+    index: PartIndex,
     live: Path | None,
     with_scripts: bool,
 ) -> KeptPart:
-    """Read the canonical bundle Pagefind wrote for `part` into `out`, and keep it in place of
-    what `shard_folder` kept for the part. `live` is the live site's bundle of the shard;
+    """Keep the bundle Pagefind wrote for `part` into `out` (read: `index`) in place of what
+    `shard_folder` kept for the part. `live` is the live site's bundle of the shard;
     `with_scripts`: keep Pagefind's scripts (the main bundle's parts)."""
-    index = read_part(out, pages)
     name = part_name(part.number)
     new, old = shard_folder / f".{name}.new", shard_folder / f".{name}.old"
     for stale in (new, old):
@@ -65,7 +64,7 @@ def keep_part(
     for entry in os.scandir(out):
         data = entry.name in _DATA or entry.name.endswith(".pf_meta")
         if entry.name == "fragment" or (with_scripts and not data):
-            shutil.move(entry.path, new / entry.name)  # a copy where `out` is in memory
+            shutil.move(entry.path, new / entry.name)  # renamed: `out` is beside it
     files: dict[str, list[int]] = {}
     for relative, entry in sorted(walk(new)):
         if entry.is_dir(follow_symlinks=False):
