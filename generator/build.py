@@ -123,11 +123,14 @@ def _peak_mb() -> float:
 
 
 RENDER_CHUNK = 200
-RENDER_FORKED_ARTICLES = 25_000
+RENDER_FORKED_ARTICLES = 5_000
 """From this many articles, even an edit renders on forked workers. An edit's render keys and
 links every page, and that alone took 6.1 s in one process at 100,000 articles (233,000 pages),
-4.5 s on two (40,000 articles: 1.7 -> 1.3 s); by then the edit's Pagefind run is done and the
-other core idle. At 11,000 articles it takes 0.4 s either way: Pagefind still has that core."""
+4.5 s on two (40,000 articles: 1.7 -> 1.3 s); by then the edit's Pagefind run (one part of a
+shard: 0.15 s) is done and the other core idle. At 11,000 articles, on a machine as busy as
+one of half the speed (`bench/compare.py --half-speed`), the edit took 3.67 s against 3.92 s
+in one process (6 each, taking turns); at full speed 1.86 s against 1.81 s, for 0.2 s more
+CPU (forking, and the workers' results pickled back)."""
 _RENDERING: (
     tuple[
         SiteData,
