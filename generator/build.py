@@ -37,6 +37,7 @@ from .output import (
     SiteWriter,
     SpareListing,
     Staged,
+    build_lock,
     check_output_dir,
     link_if_unchanged,
     write_file,
@@ -411,34 +412,35 @@ def build(
         config.output_dir,
         [config.content_dir, config.root / "templates", config.root / "themes", config.root],
     )
-    cache = Cache(config.root / CACHE_DIR) if use_cache else None
-    searching = config.search.enabled if search is None else search
-    collecting = gc.isenabled()
-    # The build makes millions of objects that live until it ends (articles, features, page
-    # summaries), and the cycle collector would scan them again and again as they are made
-    # (unpickling 11,000 cached articles: 0.29 s with it, 0.14 s without). Whatever cycles a
-    # stage leaves are collected by `release_memory` between stages.
-    gc.disable()
-    try:
-        report = _build(
-            config,
-            cache,
-            searching,
-            strict,
-            carry_over,
-            jobs or default_jobs(),
-            progress,
-            keep_site,
-        )
-        if cache and "render" in report.timings:
-            cache.prune()  # only after a whole build: every entry it still needs was touched
-        return report
-    finally:
-        gc.unfreeze()
-        if collecting:
-            gc.enable()
-        if cache:
-            cache.close()
+    with build_lock(config.output_dir):  # before the cache opens: a second build stops at once
+        cache = Cache(config.root / CACHE_DIR) if use_cache else None
+        searching = config.search.enabled if search is None else search
+        collecting = gc.isenabled()
+        # The build makes millions of objects that live until it ends (articles, features, page
+        # summaries), and the cycle collector would scan them again and again as they are made
+        # (unpickling 11,000 cached articles: 0.29 s with it, 0.14 s without). Whatever cycles a
+        # stage leaves are collected by `release_memory` between stages.
+        gc.disable()
+        try:
+            report = _build(
+                config,
+                cache,
+                searching,
+                strict,
+                carry_over,
+                jobs or default_jobs(),
+                progress,
+                keep_site,
+            )
+            if cache and "render" in report.timings:
+                cache.prune()  # only after a whole build: every entry it still needs was touched
+            return report
+        finally:
+            gc.unfreeze()
+            if collecting:
+                gc.enable()
+            if cache:
+                cache.close()
 
 
 def _build(

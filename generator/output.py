@@ -48,6 +48,49 @@ def staging_folder(output_dir: Path) -> Path:
     return output_dir.with_name(f".{output_dir.name}.building")
 
 
+def lock_file(output_dir: Path) -> Path:
+    """The file a build holds locked while it writes beside and into the output folder."""
+    return output_dir.with_name(f".{output_dir.name}.lock")
+
+
+@contextlib.contextmanager
+def build_lock(output_dir: Path) -> Iterator[None]:
+    """Hold the output folder for one build: a second build of the same site, from another
+    process, would share the staging folders and the cache and fail half-way. Where the lock
+    is held, stop at once and say by whom. (Without `fcntl`, as on Windows: no lock.)"""
+    try:
+        import fcntl
+    except ImportError:
+        yield
+        return
+    path = lock_file(output_dir)
+    try:
+        _make_parent(path)
+        handle = open(path, "a+", encoding="utf-8")  # noqa: SIM115 (closed below)
+    except OSError as exc:
+        raise OutputError(f"Cannot create the build lock {path}: {exc}") from exc
+    with handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            holder = handle.read().strip() or "another process"
+            raise OutputError(
+                f"Another build of this site is writing {output_dir.name}/ ({holder}): wait "
+                "for it to finish (or stop it) and build again."
+            ) from None
+        handle.seek(0)
+        handle.truncate()
+        handle.write(f"process {os.getpid()}\n")
+        handle.flush()
+        try:
+            yield
+        finally:
+            handle.seek(0)
+            handle.truncate()
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
 def search_folder(output_dir: Path) -> Path:
     """Where builds before the bundle was built in the staging folder made it: a build of
     theirs killed midway may have left it, and `recover` deletes it."""

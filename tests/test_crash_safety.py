@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -146,7 +147,7 @@ def test_a_killed_build_leaves_the_previous_site_whole_and_the_next_build_succee
     assert title.encode() in rebuilt["index.html"]
     # the replaced site, kept for the next build; sites replaced before it are deleted by a
     # background process, which may still be at work
-    assert _leftovers(out, settle=30) == [f".{out.name}.spare"]
+    assert _leftovers(out, settle=30) == [f".{out.name}.lock", f".{out.name}.spare"]
     # Neither the cache nor the spare the killed builds left made a difference: a clean build
     # agrees byte for byte.
     clean = generated.parent / "clean"
@@ -176,3 +177,49 @@ def test_two_builds_of_the_same_input_in_different_folders_are_byte_identical(
     a, b = snapshot(first.out), snapshot(second.out)  # pagefind/ included, in 4 shards
     assert any(k.startswith("pagefind/shard-") for k in a)
     assert differences(a, b) == []
+
+
+HOLD_THE_LOCK = """
+import sys, time
+from pathlib import Path
+from generator.output import build_lock
+with build_lock(Path(sys.argv[1])):
+    print("held", flush=True)
+    time.sleep(60)
+"""
+
+
+def test_a_second_build_of_a_site_being_built_stops_at_once_and_names_the_first(
+    tmp_path: Path,
+) -> None:
+    """Two builds of one site would share its staging folders and cache: the second stops
+    before touching either, says which process holds the site, and the site stays whole."""
+    root = copy_demo(tmp_path / "demo")
+    first = run_cli("build", "--no-search", cwd=root)
+    assert first.returncode == 0, first.stderr
+    before = snapshot(root / "public")
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLD_THE_LOCK, str(root / "public")],
+        stdout=subprocess.PIPE,
+        text=True,
+        env=cli_env(),
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+        (root / "content" / "new.md").write_text("---\ntitle: A late story\n---\nIts text.\n")
+        second = run_cli("build", "--no-search", cwd=root)
+        assert second.returncode != 0
+        assert f"Another build of this site is writing public/ (process {holder.pid})" in (
+            second.stderr
+        )
+        assert "Traceback" not in second.stderr
+        assert differences(snapshot(root / "public"), before) == []
+        assert not (root / ".public.building").exists()
+    finally:
+        holder.kill()
+        holder.wait()
+        if holder.stdout:
+            holder.stdout.close()
+    third = run_cli("build", "--no-search", cwd=root)  # the lock went with its process
+    assert third.returncode == 0, third.stderr
+    assert "A late story" in (root / "public" / "catalog.json").read_text(encoding="utf-8")

@@ -161,6 +161,8 @@ CACHE = "site/.broadsheet-cache/"
 """The build's own cache of per-file work, kept in the site folder (and git-ignored)."""
 SPARE = "site/.public.spare/"
 """The next build's staging folder, beside the site: hard links to the site's own files."""
+LOCK = "site/.public.lock"
+"""The file a build holds locked (output.build_lock), beside the site."""
 
 # Where a permalink that climbed six folders out of the output folder would land.
 ESCAPED = Path("/tmp/general/an-article-that-climbs")
@@ -235,7 +237,8 @@ def test_nothing_is_written_outside_the_output_folder(hostile: HostileBuild) -> 
     outside = {
         path
         for path, data in after.items()
-        if not path.startswith(("site/public/", CACHE, SPARE)) and hostile.before.get(path) != data
+        if not path.startswith(("site/public/", CACHE, SPARE, LOCK))
+        and hostile.before.get(path) != data
     }
     assert outside == set(), "files written or changed outside the output folder"
     spare = [path.removeprefix(SPARE) for path in after if path.startswith(SPARE)]
@@ -308,7 +311,7 @@ def test_strict_fails_the_build_on_the_warnings_and_keeps_no_site(tmp_path: Path
     assert "content/xss/front-matter.md" in process.stderr
     assert "content/dupes/two.md" in process.stderr
     assert not (tmp_path / "out").exists()
-    assert not any(p.name.startswith(".out") for p in tmp_path.iterdir())
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".out")] == [".out.lock"]
 
 
 @pytest.mark.parametrize(

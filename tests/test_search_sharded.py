@@ -211,7 +211,7 @@ def test_a_failed_search_index_keeps_the_last_good_site(
         build_site(sharded.root, search=True)
     assert differences(snapshot(sharded.out), good) == []
     beside = sorted(p.name for p in sharded.out.parent.iterdir() if p.name.startswith(".public"))
-    assert beside == [".public.spare"]
+    assert beside == [".public.lock", ".public.spare"]
     monkeypatch.undo()
     again = build_site(sharded.root, search=True)
     assert again.report.search_reindexed == 1
