@@ -534,7 +534,6 @@ class PagefindRun:
         self.process.wait()
         if self.scratch:
             shutil.rmtree(self.scratch, ignore_errors=True)
-        shutil.rmtree(self.work, ignore_errors=True)
 
 
 @dataclass
@@ -565,12 +564,12 @@ class ShardRun:
             sum(run.process.poll() is None for run in self.runs) < PARTS_AT_ONCE
         ):
             part = self.pending.pop(0)
-            assert self.render is not None and self.parts is not None
+            assert self.render is not None
             farm = _farm(self.farms, self.work, self.shard, part)
-            work = self.parts / f".{part_name(part.number)}.work"  # kept by renaming
-            shutil.rmtree(work, ignore_errors=True)
-            fill_farm(farm, part.pages, self.render)
-            self.runs.append(_run_pagefind(farm, work, self.language, part, 0, in_memory=False))
+            work = self.work / f"part-{part.number}"
+            self.runs.append(
+                _start_pagefind(self.render, part.pages, farm, work, self.language, part)
+            )
 
     def finished(self) -> bool:
         self.pump()
@@ -693,17 +692,10 @@ def _start_pagefind(
 
 
 def _run_pagefind(
-    farm: Path,
-    work: Path,
-    language: str,
-    part: Part | None,
-    documents: int,
-    *,
-    in_memory: bool = True,
+    farm: Path, work: Path, language: str, part: Part | None, documents: int
 ) -> PagefindRun:
-    """Start Pagefind on `farm`, writing into `work`/out, or into a scratch folder in memory
-    (`in_memory`: where its output is read and copied, not kept by renaming)."""
-    scratch = _scratch_folder(documents) if in_memory else None
+    """Start Pagefind on `farm`, writing into a scratch folder in memory, or `work`/out."""
+    scratch = _scratch_folder(documents)
     try:
         executable, _ = _pagefind()
         out = (scratch or work) / "out"
@@ -719,10 +711,10 @@ def _run_pagefind(
     return PagefindRun(part, work, process, scratch)
 
 
-Made = dict[str, tuple[str, str]]
-"""A bundle's files before they are put in place: relative path -> (where the file is, how it
-may be placed: "move" (a new file beside the bundle), "copy" (one in memory) or "link" (a file
-kept in the cache, which must stay where it is))."""
+Made = dict[str, tuple[str | bytes, str]]
+"""A bundle's files before they are put in place: relative path -> (where the file is, or its
+bytes; how it may be placed: "move" (a new file beside the bundle), "copy" (one in memory) or
+"bytes" (kept in the cache))."""
 
 
 def _finish_shard(running: ShardRun, bundle: Path, live: Path | None = None) -> BundleRecord:
@@ -737,25 +729,29 @@ def _finish_shard(running: ShardRun, bundle: Path, live: Path | None = None) -> 
         running.wait()
         if shard.parts:
             try:
-                made, pages = _merge_shard(running, live_folder)
+                made, pages = _merge_shard(running)
             except MergeRefused:
                 made, pages = _whole_shard(running, bundle)
         else:
             made, pages = _canonical_run(running.runs[0], folder, bundle)
         target = bundle / folder
-        for relative, (made_path, how) in made.items():
+        for relative, (source, how) in made.items():
             into = os.fspath(target / relative)
-            same = None
-            if live_folder and how != "link":
-                same = _same_file(made_path, os.fspath(live_folder / relative))
+            live_file = os.fspath(live_folder / relative) if live_folder else None
+            if isinstance(source, bytes):
+                same = _same_bytes(source, live_file) if live_file else None
+                if same:
+                    place_link(same[0], same[1], into)
+                else:
+                    write_new_file(into, source)
+                continue
+            same = _same_file(source, live_file) if live_file else None
             if same:
                 place_link(same[0], same[1], into)
-            elif how == "link":
-                place_link(made_path, os.stat(made_path), into)
             elif how == "copy":
-                write_new_file(into, Path(made_path).read_bytes())  # maybe another file system
+                write_new_file(into, Path(source).read_bytes())  # maybe another file system
             else:
-                replace_file(made_path, into)
+                replace_file(source, into)
     except (OSError, ValueError) as exc:
         raise SearchIndexError(f"Could not write the search bundle: {exc}") from exc
     finally:
@@ -778,7 +774,7 @@ def _canonical_run(
     return {relative: (os.fspath(out / relative), how) for relative in _files(out)}, pages
 
 
-def _merge_shard(running: ShardRun, live: Path | None) -> tuple[Made, list[tuple[str, str]]]:
+def _merge_shard(running: ShardRun) -> tuple[Made, list[tuple[str, str]]]:
     """Keep the parts Pagefind indexed in the cache, and merge all the shard's parts."""
     shard, shard_folder, main = running.shard, running.parts, running.folder == ""
     assert shard_folder is not None
@@ -786,7 +782,7 @@ def _merge_shard(running: ShardRun, live: Path | None) -> tuple[Made, list[tuple
     for run in running.runs:
         assert run.part is not None
         index, _ = read_part(run.out)
-        kept[run.part.number] = keep_part(shard_folder, run.part, run.out, index, live, main)
+        kept[run.part.number] = keep_part(shard_folder, run.part, run.out, index, main)
     parts = []
     for part in shard.parts:
         found = kept.get(part.number)
@@ -795,16 +791,12 @@ def _merge_shard(running: ShardRun, live: Path | None) -> tuple[Made, list[tuple
         parts.append(found)
     sort_values = {page_url(page.path): dict(_first_values(page)) for page in shard.pages}
     merged = merge_parts([part.index for part in parts], sort_values)
-    out = running.work / "merged"
-    made: Made = {}
-    for relative, data in merged.files.items():
-        write_new_file(os.fspath(out / relative), data)
-        made[relative] = (os.fspath(out / relative), "move")
+    made: Made = {relative: (data, "bytes") for relative, data in merged.files.items()}
     scripts = False
     for part in parts:
-        for relative in part.files:
+        for relative, data in part.files.items():
             if relative.startswith("fragment/") or not scripts:
-                made[relative] = (os.fspath(part.folder / relative), "link")
+                made[relative] = (data, "bytes")
         scripts = scripts or any(not r.startswith("fragment/") for r in part.files)
     if main and not scripts:
         raise MergeRefused("no kept part of the main bundle holds Pagefind's scripts")
@@ -827,6 +819,18 @@ def _whole_shard(running: ShardRun, bundle: Path) -> tuple[Made, list[tuple[str,
     running.runs.append(run)
     run.wait(shard)
     return _canonical_run(run, running.folder, bundle)
+
+
+def _same_bytes(data: bytes, live: str) -> tuple[str, os.stat_result] | None:
+    """(`live`, its stat) if that file holds `data`, else None."""
+    try:
+        now = os.stat(live)
+        if now.st_size != len(data):
+            return None
+        with open(live, "rb") as old:
+            return (live, now) if old.read() == data else None
+    except OSError:
+        return None
 
 
 def _same_file(made: str, live: str) -> tuple[str, os.stat_result] | None:

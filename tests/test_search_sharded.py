@@ -124,8 +124,7 @@ def test_pagefind_writes_in_memory_what_it_would_write_beside_the_site(
 ) -> None:
     """Where a memory file system has room, Pagefind writes each shard there: the bundle is the
     same bytes, nothing is left there after the build, and what killed builds left there (named
-    by their process) is removed, but not what a running build uses. (A shard in parts is
-    indexed beside its kept parts, never in memory: its fragments are kept by renaming.)"""
+    by their process) is removed, but not what a running build uses."""
     memory = tmp_path / "memory"
     memory.mkdir()
     gone = subprocess.run(
