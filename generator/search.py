@@ -24,6 +24,10 @@ neither rendered nor indexed again: its files are hard-linked from the current s
 checking that they are still the files written then. Keys live in `.broadsheet-cache/`
 (search_state.py).
 
+A shard larger than `[search] part_size` is indexed in parts, each by its own Pagefind run and
+kept in the cache (search_parts.py), and its bundle is merged from them (search_merge.py): an
+edit re-indexes its part, not its shard.
+
 Each bundle must be the same bytes for the same pages: Pagefind writes some of it in random or
 file-system order, so `search_canonical` rewrites it into a canonical form.
 """
