@@ -403,11 +403,14 @@ def build(
     use_cache: bool = True,
     progress: Progress = _no_progress,
     keep_site: bool = False,
+    keep_heap: list[object] | None = None,
 ) -> BuildReport:
     """Build the site into config.output_dir. The previous site stays in place until the new one
     is complete; with `strict`, any problem fails the build before anything is swapped in.
     `search` overrides [search] enabled; `carry_over` names folders of the current site to keep;
-    `keep_site` keeps the site's data in the report (it is otherwise freed before search)."""
+    `keep_site` keeps the site's data in the report (it is otherwise freed before search).
+    `keep_heap`: a list the build's data is left in rather than freed, by a caller that exits
+    at once (freeing 100,000 articles' data took 0.5 s of an edit's rebuild)."""
     check_output_dir(
         config.output_dir,
         [config.content_dir, config.root / "templates", config.root / "themes", config.root],
@@ -431,6 +434,7 @@ def build(
                 jobs or default_jobs(),
                 progress,
                 keep_site,
+                keep_heap,
             )
             if cache and "render" in report.timings:
                 cache.prune()  # only after a whole build: every entry it still needs was touched
@@ -452,6 +456,7 @@ def _build(
     jobs: int,
     progress: Progress,
     keep_site: bool = False,
+    keep_heap: list[object] | None = None,
 ) -> BuildReport:
     report = BuildReport()
     theme = find_theme(config)
@@ -667,6 +672,8 @@ def _build(
             )
             manifest.save(cache_dir, record)
             report.timings["manifest"] = time.perf_counter() - started
+        if keep_heap is not None:
+            keep_heap.append(locals())  # every object of the build, left for the exit to drop
         return report
     finally:
         related.close()
