@@ -196,6 +196,19 @@ def test_an_edit_rewrites_only_the_pages_that_show_it(site_root: Path) -> None:
     assert 1 <= site.report.written <= 4  # the article, the feed, the catalog, the sitemap at most
 
 
+def test_the_sitemap_follows_an_article_s_new_update_date(site_root: Path) -> None:
+    """The sitemap is made again only when what it lists changes: a date it shows does."""
+    build_site(site_root)
+    article = site_root / "content" / "news" / "lighthouse.md"
+    article.write_text(
+        article.read_text().replace("date = 2024-05-03", "date = 2024-05-03\nupdated = 2024-06-09")
+    )
+    site = build_site(site_root)
+    assert "2024-06-09" in site.page("sitemap.xml")
+    article.write_text(article.read_text().replace("updated = 2024-06-09\n", ""))
+    assert "2024-06-09" not in build_site(site_root).page("sitemap.xml")
+
+
 def test_a_list_page_whose_articles_stay_follows_a_new_page_count(
     site_root: Path, tmp_path: Path
 ) -> None:

@@ -642,7 +642,7 @@ def machine_pages(data: SiteData) -> Iterator[Page]:
         language=config.language,
     )
     yield Page("feed.xml", _made_of(data, "feed.xml", latest, feed))
-    yield Page("sitemap.xml", _made_of(data, "sitemap.xml", data.archive.articles, _sitemap(data)))
+    yield Page("sitemap.xml", _sitemap(data))
     yield Page("robots.txt", feeds.robots(absolute(config, "/sitemap.xml")))
     every = data.archive.articles
     yield Page(
@@ -660,19 +660,19 @@ def _made_of(
     return Rendered(entry_key(name, data.facts_key([a.id for a in articles])), make)
 
 
-def _sitemap(data: SiteData) -> Callable[[], bytes]:
-    def make() -> bytes:
-        config = data.config
-        listed: list[tuple[str, Any]] = [(absolute(config, "/"), None)]
-        listed += [
-            (absolute(config, data.urls.by_id[a.id]), a.updated or a.date)
-            for a in data.archive.articles
-        ]
-        stories_listed = data.archive.stories
-        listed += [(absolute(config, stories.story_path(s)), None) for s in stories_listed]
-        return feeds.sitemap(listed)
-
-    return make
+def _sitemap(data: SiteData) -> Rendered:
+    """sitemap.xml, keyed by what it lists (each page's URL and date): an edit of an article's
+    text leaves it alone, where keying it by every article's facts made it again each time."""
+    config = data.config
+    listed: list[tuple[str, Any]] = [(absolute(config, "/"), None)]
+    listed += [
+        (absolute(config, data.urls.by_id[a.id]), a.updated or a.date)
+        for a in data.archive.articles
+    ]
+    listed += [(absolute(config, stories.story_path(s)), None) for s in data.archive.stories]
+    return Rendered(
+        entry_key("sitemap.xml", data.fingerprint, repr(listed)), lambda: feeds.sitemap(listed)
+    )
 
 
 __all__ = [
