@@ -78,14 +78,14 @@ class SearchSettings:
     max_shards: int = 64
     """The most shards an archive is split into, however large; more pages per shard beyond it.
     64 keeps the browser's first search at about 400 small requests at 100,000 articles."""
-    part_size: int = 128
+    part_size: int = 256
     """Article pages per part of a shard, at most: a larger shard is indexed in parts, kept in
     the cache, and merged into its one bundle (search_merge.py), so an edit re-indexes a part,
-    not its shard (at 11,000 articles, 87 documents instead of 695). Readers see no
+    not its shard (at 11,000 articles, 174 documents instead of 695). Readers see no
     difference: the merged bundle holds what one run over the shard writes. Each part costs a
-    first build a Pagefind run and a merge's input: at 11,000 articles, parts of 128 against
-    512 gave an edit 9% less time (2.18 s against 2.39 s) and a cold build 5% more (38.7 s
-    against 36.7 s) (README, "Search in shards")."""
+    first build a Pagefind run and a merge's input: at 11,000 articles, parts of 256 took a
+    first build no longer than parts of 512 and an edit 16% less time; parts of 128 a first
+    build 6-12% longer for no faster an edit (README, "Search in shards")."""
 
 
 @dataclass(frozen=True, slots=True)
