@@ -1,9 +1,12 @@
 """Broadsheet: a static-site generator for news archives.
 
-The public surface: `load_config`, `build`, the data types and the errors.
+The public surface: `load_config`, `build`, the data types and the errors. `build` and
+`BuildReport` are imported when first asked for: the `broadsheet` command starts work on the
+other core before it imports the pipeline (see cli.py).
 """
 
-from .build import BuildReport, build
+from typing import TYPE_CHECKING, Any
+
 from .config import SiteConfig, load_config
 from .errors import (
     BroadsheetError,
@@ -15,6 +18,9 @@ from .errors import (
     ThemeError,
 )
 from .model import Archive, Article, Story, Version
+
+if TYPE_CHECKING:
+    from .pipeline import BuildReport, build
 
 __all__ = [
     "Archive",
@@ -36,9 +42,14 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> str:
-    """`__version__`, looked up when asked for: importlib.metadata takes 15-20 ms to import and
-    search, which every build would pay at start."""
+def __getattr__(name: str) -> Any:
+    """`build` and `BuildReport` from the pipeline, and `__version__`, looked up when asked for:
+    importlib.metadata takes 15-20 ms to import and search, which every build would pay at
+    start."""
+    if name in ("build", "BuildReport"):
+        from . import pipeline
+
+        return getattr(pipeline, name)
     if name != "__version__":
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
     from importlib.metadata import PackageNotFoundError, version

@@ -30,11 +30,11 @@ from watchdog.events import FileSystemEvent, FileSystemEventHandler
 from watchdog.observers import Observer
 
 from . import manifest
-from .build import BuildReport, build
 from .cache import CACHE_DIR
 from .config import SiteConfig
 from .errors import BroadsheetError
 from .output import replace_folder
+from .pipeline import BuildReport, build
 from .preview import quick_update
 from .readers import is_editor_temp
 from .render.site import SiteData

@@ -28,10 +28,10 @@ from .cache import CODE, Cache, entry_key
 from .config import SiteConfig
 from .errors import Problem
 from .model import Article
-from .readers import ReadResult, find_source_paths, load_source, parse_bytes
+from .readers import ReadResult, load_source, parse_bytes
 
 if TYPE_CHECKING:
-    from .build import Progress
+    from .pipeline import Progress
 
 READ_CHUNK = 64
 """Files handed to a worker process at a time: big enough to amortise the pipe, small enough
@@ -81,11 +81,14 @@ class Survey:
         )
 
 
-def survey(config: SiteConfig, cache: Cache | None = None) -> Survey:
-    """Find every content file and key its content (`stat` first, bytes where it cannot)."""
-    settings = f"{config.timezone}\0{config.content_dir.name}"
-    basis = manifest.digest(CODE, settings)
-    surveyed_at = time.time_ns()
+def survey(
+    config: SiteConfig, cache: Cache | None = None, stated: source_state.Stated | None = None
+) -> Survey:
+    """Find every content file and key its content (`stat` first, bytes where it cannot).
+    `stated`: the listing and stats, made already (by `source_state.stat_sources` for this
+    content folder, reading settings and cache)."""
+    settings = source_state.reading_settings(config)
+    basis = source_state.basis_of(settings)
     if not config.content_dir.is_dir():
         missing = Problem(
             path=config.content_dir.name,
@@ -93,18 +96,25 @@ def survey(config: SiteConfig, cache: Cache | None = None) -> Survey:
             hint=f"create {config.content_dir.name}/ or set content_dir in site.toml",
             severity="error",
         )
-        return Survey([], [], [], {}, set(), {}, {}, settings, basis, surveyed_at, [missing])
-    found = find_source_paths(config.content_dir)
-    paths = [path for _, path in found]
-    relative = [name for name, _ in found]
-    signs = [_signature(path) for path in paths]
-    recorded = source_state.load(cache.folder if cache else None, basis)
-    keys: dict[int, str] = {}
-    for index, entry in enumerate(map(recorded.get, relative)):
-        if entry is not None and entry[0] == signs[index]:
-            keys[index] = entry[1]
-    result = Survey(paths, relative, signs, keys, set(keys), {}, {}, settings, basis, surveyed_at)
-    _open(result, [i for i in range(len(paths)) if i not in keys], config)
+        return Survey([], [], [], {}, set(), {}, {}, settings, basis, time.time_ns(), [missing])
+    folder = cache.folder if cache else None
+    wanted = (os.fspath(config.content_dir), settings, os.fspath(folder) if folder else None)
+    if stated is None or (stated.content_dir, stated.settings, stated.recorded_in) != wanted:
+        stated = source_state.stat_sources(config.content_dir, folder, settings)
+    keys = dict(stated.keys)
+    result = Survey(
+        stated.paths,
+        stated.relative,
+        stated.signs,
+        keys,
+        set(keys),
+        {},
+        {},
+        settings,
+        basis,
+        stated.surveyed_at,
+    )
+    _open(result, [i for i in range(len(stated.paths)) if i not in keys], config)
     return result
 
 
@@ -223,13 +233,6 @@ def article_keys(found: Survey, articles: list[Article]) -> dict[str, str]:
 
 def _silent(stage: str, done: int, total: int) -> None:
     return None
-
-
-def _signature(path: str) -> source_state.Signature | None:
-    try:
-        return source_state.signature(os.stat(path))
-    except OSError:
-        return None
 
 
 def _parse_chunk(

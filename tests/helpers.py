@@ -12,8 +12,8 @@ from typing import Any
 
 import pytest
 
-from generator.build import BuildReport, build
 from generator.config import SiteConfig, load_config
+from generator.pipeline import BuildReport, build
 
 REPO = Path(__file__).resolve().parent.parent
 SITES = Path(__file__).resolve().parent / "sites"

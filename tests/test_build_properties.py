@@ -11,9 +11,9 @@ import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from generator.build import build
 from generator.config import parse_config
 from generator.errors import ContentError
+from generator.pipeline import build
 from tests.helpers import snapshot
 
 GOOD = '+++\ntitle = "A good article"\ndate = 2024-01-02\n+++\nIt always builds.\n'

@@ -310,7 +310,7 @@ def test_features_made_on_worker_processes_are_cached(
     from generator.analysis import features
     from generator.config import load_config
 
-    build_module = importlib.import_module("generator.build")  # the package exports build()
+    build_module = importlib.import_module("generator.pipeline")
 
     monkeypatch.setattr(features, "_PARALLEL_ARTICLES", 1)
     monkeypatch.setattr(features, "_TASK", 2)
@@ -466,7 +466,7 @@ def test_an_edit_makes_again_only_the_article_pages_that_show_the_edited_article
     """An article page whose inputs (its article, its story's versions, its related articles,
     the site) are what the last build recorded is not made or even keyed again; every page
     that shows the edited article is, and the site equals a build from nothing."""
-    building = importlib.import_module("generator.build")  # the package exports build()
+    building = importlib.import_module("generator.pipeline")
     root = generate_archive(tmp_path / "site", 60)
     catalog = _catalog(build_site(root))
     edited = next(i for i, a in catalog.items() if any(i in b["related"] for b in catalog.values()))
@@ -529,7 +529,7 @@ def test_diffs_made_by_render_workers_are_cached_for_the_next_build(
 ) -> None:
     """The story pages' diffs are made as the pages are, on the render's worker processes,
     and stored: a new site title makes every page again, and no diff is made again."""
-    build_module = importlib.import_module("generator.build")
+    build_module = importlib.import_module("generator.pipeline")
     site_module = importlib.import_module("generator.render.site")
     monkeypatch.setattr(build_module, "RENDER_CHUNK", 2)  # the demo, rendered on 2 workers
     from generator.config import load_config
@@ -568,7 +568,7 @@ def test_an_edit_of_a_large_archive_renders_on_workers_as_one_process_would(
     """From RENDER_FORKED_ARTICLES articles, an edit's render is shared out among forked
     workers though it makes only a few pages: the site is the one a build from nothing
     makes, and the workers did render it."""
-    build_module = importlib.import_module("generator.build")
+    build_module = importlib.import_module("generator.pipeline")
     # 14 published articles in chunks of 7: the edit's one page to make would not call for
     # workers, but the demo counts as large
     monkeypatch.setattr(build_module, "RENDER_CHUNK", 7)

@@ -79,6 +79,20 @@ def test_unknown_keys_in_site_toml_are_counted_as_warnings(clean_site: Path) -> 
     assert process.stdout.splitlines()[1].startswith("2 warning(s), 0 file(s) skipped")
 
 
+@pytest.mark.parametrize("jobs", [[], ["--jobs", "1"]], ids=["surveyed-ahead", "one-process"])
+def test_an_edit_between_two_builds_shows_and_only_that_file_is_read_again(
+    clean_site: Path, jobs: list[str]
+) -> None:
+    assert run_cli("build", "--no-search", *jobs, cwd=clean_site).returncode == 0
+    article = clean_site / "content" / "2.md"
+    article.write_text(article.read_text().replace("Harbour closes", "Harbour reopens"))
+    process = run_cli("build", "--no-search", *jobs, cwd=clean_site)
+    assert process.returncode == 0, process.stderr
+    assert process.stdout.splitlines()[1].endswith("; 1 of 2 files from the cache.")
+    page = clean_site / "public" / "2024" / "05" / "harbour-reopens" / "index.html"
+    assert "Harbour reopens" in page.read_text(encoding="utf-8")
+
+
 def run_on_a_terminal(*args: str, cwd: Path) -> tuple[int, str, str]:
     """Run the command with stderr on a pseudo-terminal 120 columns wide (a terminal with no
     size gets no bars from tqdm) and stdout on a pipe; returns (exit code, the terminal's

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from generator.build import build
 from generator.config import load_config
+from generator.pipeline import build
 from generator.preview import edited_articles, quick_update
 from generator.render.site import SiteData
 from tests.helpers import REPO

@@ -34,7 +34,7 @@ def _watch(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     started by the search step's own plan), "read" (the articles read) and "grouped" (the
     stories grouped)."""
     events: list[str] = []
-    build = importlib.import_module("generator.build")
+    build = importlib.import_module("generator.pipeline")
 
     def noting(module: Any, name: str, event: str) -> None:
         original = getattr(module, name)

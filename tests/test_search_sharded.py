@@ -247,7 +247,7 @@ def test_a_build_failing_while_pagefind_indexes_stops_it_and_keeps_the_last_good
             raise AssertionError(f"no Pagefind among the children: {child_commands()}")
         raise RuntimeError("the render failed")
 
-    monkeypatch.setattr(importlib.import_module("generator.build"), "_render", fail)
+    monkeypatch.setattr(importlib.import_module("generator.pipeline"), "_render", fail)
     with pytest.raises(RuntimeError, match="the render failed"):
         build_site(sharded.root, search=True)
     assert "pagefind" not in child_commands()
@@ -286,7 +286,7 @@ def test_a_first_build_indexes_one_shard_while_it_analyses_and_stops_it_when_it_
         raise RuntimeError("the render failed")
 
     monkeypatch.setattr(search_module, "start_shard", start_shard)
-    monkeypatch.setattr(importlib.import_module("generator.build"), "_render", fail)
+    monkeypatch.setattr(importlib.import_module("generator.pipeline"), "_render", fail)
     with pytest.raises(RuntimeError, match="the render failed"):
         build_site(root, search=True)
     assert started, "no shard was indexed before the render"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import marshal
 import os
 import time
@@ -9,10 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from generator import source_state, sources
-from generator.cache import CACHE_DIR
+from generator import build, source_state, sources
+from generator.ahead import Ahead
+from generator.cache import CACHE_DIR, Cache
 from generator.config import SiteConfig, load_config
-from generator.source_state import SOURCES_FILE
+from generator.source_state import SOURCES_FILE, reading_settings, stat_sources
 from tests.helpers import build_site, copy_site
 
 ARTICLE = "news/lighthouse.md"
@@ -74,6 +76,55 @@ def test_only_the_edited_file_is_opened_again(
     site = build_site(root)
     assert opened == ["lighthouse.md"]
     assert "The sea taught me calm" in site.page(PAGE)
+
+
+@pytest.mark.usefixtures("settled")
+def test_a_survey_begun_on_another_process_opens_only_the_edited_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What `broadsheet build` does: the folder is listed and stat'ed on a forked process."""
+    root = copy_site("basic", tmp_path)
+    _age(root)
+    build_site(root)
+    path = root / "content" / ARTICLE
+    path.write_text(path.read_text(encoding="utf-8").replace("patience", "calm"))
+    opened: list[str] = []
+    real = sources.load_source
+
+    def load_source(path: Path, config: SiteConfig) -> object:
+        opened.append(path.name)
+        return real(path, config)
+
+    monkeypatch.setattr(sources, "load_source", load_source)
+    config = load_config(root / "site.toml")
+    work = functools.partial(
+        stat_sources, config.content_dir, root / CACHE_DIR, reading_settings(config)
+    )
+    build(config, search=False, surveyed=Ahead(work).result)
+    assert opened == ["lighthouse.md"]
+    assert "The sea taught me calm" in (config.output_dir / PAGE[1:] / "index.html").read_text()
+
+
+@pytest.mark.usefixtures("settled")
+def test_a_survey_made_for_other_settings_or_without_the_cache_is_not_used(
+    tmp_path: Path,
+) -> None:
+    root = copy_site("basic", tmp_path)
+    _age(root)
+    build_site(root)
+    config = load_config(root / "site.toml")
+    cache = Cache(root / CACHE_DIR)
+    try:
+        own = sources.survey(config, cache)
+        assert own.keys  # the record vouches for the unchanged files
+        for stated in (
+            stat_sources(config.content_dir, root / CACHE_DIR, "Europe/Paris\0content"),
+            stat_sources(config.content_dir, None, reading_settings(config)),
+        ):
+            found = sources.survey(config, cache, stated)
+            assert (found.relative, found.keys, found.basis) == (own.relative, own.keys, own.basis)
+    finally:
+        cache.close()
 
 
 def test_a_file_changed_just_before_the_build_read_it_is_not_vouched_for(tmp_path: Path) -> None:

@@ -58,6 +58,7 @@ from .render.urls import PathFields, UrlMap, assign_urls, output_file
 from .search import BUNDLE_FOLDER, HeldBundle
 from .search_early import EarlySearch, Edited, edited_files, start_early
 from .search_step import SearchStep
+from .source_state import Stated
 
 Progress = Callable[[str, int, int], None]
 """progress(stage, done, total): called in the building process as long stages advance. With
@@ -404,13 +405,15 @@ def build(
     progress: Progress = _no_progress,
     keep_site: bool = False,
     keep_heap: list[object] | None = None,
+    surveyed: Callable[[], Stated | None] | None = None,
 ) -> BuildReport:
     """Build the site into config.output_dir. The previous site stays in place until the new one
     is complete; with `strict`, any problem fails the build before anything is swapped in.
     `search` overrides [search] enabled; `carry_over` names folders of the current site to keep;
     `keep_site` keeps the site's data in the report (it is otherwise freed before search).
     `keep_heap`: a list the build's data is left in rather than freed, by a caller that exits
-    at once (freeing 100,000 articles' data took 0.5 s of an edit's rebuild)."""
+    at once (freeing 100,000 articles' data took 0.5 s of an edit's rebuild). `surveyed` gives
+    the content folder's listing and stats where they were begun elsewhere (see cli.py)."""
     check_output_dir(
         config.output_dir,
         [config.content_dir, config.root / "templates", config.root / "themes", config.root],
@@ -435,6 +438,7 @@ def build(
                 progress,
                 keep_site,
                 keep_heap,
+                surveyed,
             )
             if cache and "render" in report.timings:
                 cache.prune()  # only after a whole build: every entry it still needs was touched
@@ -457,12 +461,13 @@ def _build(
     progress: Progress,
     keep_site: bool = False,
     keep_heap: list[object] | None = None,
+    surveyed: Callable[[], Stated | None] | None = None,
 ) -> BuildReport:
     report = BuildReport()
     theme = find_theme(config)
     cache_dir = config.root / CACHE_DIR
     with _timed(report, "read"):
-        found = sources.survey(config, cache)
+        found = sources.survey(config, cache, surveyed() if surveyed else None)
     look = manifest.folder_digest(theme.folder, theme.site_templates)
     inputs = manifest.digest(CODE, found.digest, repr(config), repr((searching, carry_over)), look)
     last = manifest.load(cache_dir) if cache else None
