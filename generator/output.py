@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
-import ctypes.util
 import hashlib
 import multiprocessing
 import multiprocessing.connection
@@ -730,14 +729,12 @@ def replace_folder(new: Path, current: Path) -> None:
 
 
 def _exchange(a: Path, b: Path) -> bool:
-    """Linux renameat2(RENAME_EXCHANGE): both folders swap names in one step."""
-    libc_name = ctypes.util.find_library("c")
-    if not libc_name:
-        return False
+    """Linux renameat2(RENAME_EXCHANGE): both folders swap names in one step. Looked up among
+    the symbols the process has loaded, libc's among them (`ctypes.util.find_library` runs
+    `ldconfig -p`, forked from the build's large process)."""
     try:
-        libc = ctypes.CDLL(libc_name, use_errno=True)
-        renameat2 = libc.renameat2
-    except (OSError, AttributeError):
+        renameat2 = ctypes.CDLL(None, use_errno=True).renameat2
+    except (OSError, AttributeError, TypeError):  # no such call, or no CDLL(None) (Windows)
         return False
     result = renameat2(_AT_FDCWD, os.fsencode(a), _AT_FDCWD, os.fsencode(b), _RENAME_EXCHANGE)
     return result == 0

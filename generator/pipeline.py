@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
-import ctypes.util
 import dataclasses
 import functools
 import gc
@@ -385,7 +384,7 @@ def release_memory() -> None:
     gc.collect()
     if sys.platform.startswith("linux"):
         with contextlib.suppress(OSError, AttributeError):
-            ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").malloc_trim(0)
+            ctypes.CDLL(None).malloc_trim(0)  # libc's, loaded (find_library runs ldconfig)
 
 
 def default_jobs() -> int:
