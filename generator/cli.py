@@ -24,6 +24,7 @@ from .errors import BroadsheetError, ConfigError, ContentError
 from .source_state import Stated, reading_settings, stat_sources
 
 if TYPE_CHECKING:
+    from .output import ListedSpare
     from .pipeline import BuildReport, Progress
 
 
@@ -164,9 +165,9 @@ def _load_counting(args: argparse.Namespace) -> tuple[SiteConfig, int]:
 def _build(args: argparse.Namespace) -> int:
     config, config_warnings = _load_counting(args)
     started = time.perf_counter()
-    surveying = _survey_ahead(config, args)
+    surveying, listing = _begin_ahead(config, args)
     try:
-        from .pipeline import build  # while the content folder is surveyed
+        from .pipeline import build  # while the content and spare folders are listed
 
         with _progress_bar(enabled=not args.quiet and sys.stderr.isatty()) as progress:
             report = build(
@@ -178,10 +179,12 @@ def _build(args: argparse.Namespace) -> int:
                 progress=progress,
                 keep_heap=_HEAP,
                 surveyed=surveying.result if surveying else None,
+                listed_spare=listing.result if listing else None,
             )
     finally:
-        if surveying:
-            surveying.close()
+        for ahead in (surveying, listing):
+            if ahead:
+                ahead.close()
     for problem in report.problems:
         print(str(problem), file=sys.stderr)
     if not args.quiet:
@@ -193,15 +196,27 @@ def _build(args: argparse.Namespace) -> int:
     return 1 if report.errors and args.strict else 0
 
 
-def _survey_ahead(config: SiteConfig, args: argparse.Namespace) -> Ahead[Stated] | None:
-    """List and stat the content folder on another process while this one imports the
-    pipeline: at 11,000 articles an edit's rebuild took 2.52 s instead of 2.76 s (the median of
-    6 turns each). Not with --jobs 1 (one process)."""
-    if args.jobs == 1 or not config.content_dir.is_dir():
-        return None
-    cache_dir = None if args.no_cache else config.root / CACHE_DIR
-    settings = reading_settings(config)
-    return Ahead(functools.partial(stat_sources, config.content_dir, cache_dir, settings))
+def _begin_ahead(
+    config: SiteConfig, args: argparse.Namespace
+) -> tuple[Ahead[Stated] | None, Ahead[ListedSpare] | None]:
+    """List and stat the content folder, and list the last site's spare folder, on other
+    processes while this one imports the pipeline (half a second, on one core). At 11,125
+    articles, an edit's rebuild took 2.93 s instead of 3.34 s with the content folder's begun
+    early, then 2.42 s instead of 2.64 s with the spare's too (medians of 8 turns each). Not
+    with --jobs 1 (one process)."""
+    if args.jobs == 1:
+        return None, None
+    surveying = None
+    if config.content_dir.is_dir():
+        cache_dir = None if args.no_cache else config.root / CACHE_DIR
+        settings = reading_settings(config)
+        surveying = Ahead(functools.partial(stat_sources, config.content_dir, cache_dir, settings))
+    from .output import list_spare, spare_folder
+
+    listing: Ahead[ListedSpare] | None = None
+    if spare_folder(config.output_dir).is_dir():
+        listing = Ahead(functools.partial(list_spare, config.output_dir))
+    return surveying, listing
 
 
 def _serve(args: argparse.Namespace) -> int:

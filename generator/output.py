@@ -18,6 +18,7 @@ import multiprocessing.connection
 import multiprocessing.process
 import os
 import shutil
+import stat
 import subprocess
 import sys
 import threading
@@ -436,6 +437,34 @@ def _make_parent(target: Path) -> None:
         target.parent.mkdir(parents=True, exist_ok=True)
 
 
+@dataclass(frozen=True, slots=True)
+class ListedSpare:
+    """The spare folder's listing, made before the build took its lock (`list_spare`, on a
+    process forked as the command started). It stands only for the very folder listed,
+    untouched since: a build that takes the spare renames it, and a rename changes the
+    folder's ctime."""
+
+    identity: tuple[int, int, int]
+    """The folder's device, inode and ctime when it was listed."""
+    staged: Staged
+
+
+def list_spare(output_dir: Path) -> ListedSpare | None:
+    """What the spare folder holds, with its identity; None where there is none."""
+    spare = spare_folder(output_dir)
+    try:
+        found = os.stat(spare, follow_symlinks=False)
+        if not stat.S_ISDIR(found.st_mode):
+            return None
+        return ListedSpare(_identity(found), Staged.of(spare))
+    except OSError:
+        return None
+
+
+def _identity(found: os.stat_result) -> tuple[int, int, int]:
+    return (found.st_dev, found.st_ino, found.st_ctime_ns)
+
+
 class SpareListing:
     """What the spare folder holds (`Staged.of`), listed by a forked process while the build
     reads and analyses on the other core: the walk of 30,000 entries took 0.26 s of an edit.
@@ -445,13 +474,24 @@ class SpareListing:
     files into an empty folder after its render (at 11,000 articles the first edit after a
     build from nothing took 5.8 s, the next ones 4.3 s). Made after `recover`, so that the
     spare listed is the one the writer will reuse. With `make=False` (a --strict build, which
-    may stop before writing and must then leave nothing beside the site) none is made."""
+    may stop before writing and must then leave nothing beside the site) none is made.
+    `listed` gives the listing where it was begun already (`list_spare`, before the build's
+    lock: it is checked to be of the same folder, untouched, when the writer asks for it)."""
 
-    def __init__(self, output_dir: Path, make: bool = True) -> None:
+    def __init__(
+        self,
+        output_dir: Path,
+        make: bool = True,
+        listed: Callable[[], ListedSpare | None] | None = None,
+    ) -> None:
         recover(output_dir)
         self.spare = spare_folder(output_dir)
         self._process: multiprocessing.process.BaseProcess | None = None
+        self._listed: Callable[[], ListedSpare | None] | None = None
         if sys.platform == "win32" or self.spare.is_symlink():
+            return
+        if self.spare.is_dir() and listed is not None:
+            self._listed = listed
             return
         if self.spare.is_dir():
             target: Callable[..., None] = _send_listing
@@ -473,6 +513,8 @@ class SpareListing:
 
     def result(self) -> Staged | None:
         """The listing (None if it could not be made: the writer then lists the folder)."""
+        if self._listed is not None:
+            return self._checked(self._listed())
         if self._process is None:
             return None
         try:
@@ -482,7 +524,17 @@ class SpareListing:
         self.close()
         return staged if isinstance(staged, Staged) else None
 
+    def _checked(self, found: ListedSpare | None) -> Staged | None:
+        """The listing made before the lock, if the spare is still the very folder listed."""
+        self._listed = None
+        try:
+            now = os.stat(self.spare, follow_symlinks=False)
+        except OSError:
+            return None
+        return found.staged if found and found.identity == _identity(now) else None
+
     def close(self) -> None:
+        self._listed = None
         if self._process is not None:
             self._stop()
             self._process = None

@@ -33,6 +33,7 @@ from .errors import ContentError, Problem
 from .model import Archive, Article
 from .output import (
     FileStat,
+    ListedSpare,
     SiteWriter,
     SpareListing,
     Staged,
@@ -405,6 +406,7 @@ def build(
     keep_site: bool = False,
     keep_heap: list[object] | None = None,
     surveyed: Callable[[], Stated | None] | None = None,
+    listed_spare: Callable[[], ListedSpare | None] | None = None,
 ) -> BuildReport:
     """Build the site into config.output_dir. The previous site stays in place until the new one
     is complete; with `strict`, any problem fails the build before anything is swapped in.
@@ -412,7 +414,8 @@ def build(
     `keep_site` keeps the site's data in the report (it is otherwise freed before search).
     `keep_heap`: a list the build's data is left in rather than freed, by a caller that exits
     at once (freeing 100,000 articles' data took 0.5 s of an edit's rebuild). `surveyed` gives
-    the content folder's listing and stats where they were begun elsewhere (see cli.py)."""
+    the content folder's listing and stats, and `listed_spare` the spare folder's listing,
+    where they were begun elsewhere (see cli.py)."""
     check_output_dir(
         config.output_dir,
         [config.content_dir, config.root / "templates", config.root / "themes", config.root],
@@ -438,6 +441,7 @@ def build(
                 keep_site,
                 keep_heap,
                 surveyed,
+                listed_spare,
             )
             if cache and "render" in report.timings:
                 cache.prune()  # only after a whole build: every entry it still needs was touched
@@ -461,6 +465,7 @@ def _build(
     keep_site: bool = False,
     keep_heap: list[object] | None = None,
     surveyed: Callable[[], Stated | None] | None = None,
+    listed_spare: Callable[[], ListedSpare | None] | None = None,
 ) -> BuildReport:
     report = BuildReport()
     theme = find_theme(config)
@@ -477,7 +482,8 @@ def _build(
     listing: SpareListing | None = None
     if not built:
         manifest.forget(cache_dir)
-        listing = SpareListing(config.output_dir, make=not strict)  # on the other core
+        # on the other core, or begun already
+        listing = SpareListing(config.output_dir, make=not strict, listed=listed_spare)
     compiled = compiled_templates(cache_dir) if cache else None
     early: EarlySearch | None = None
     edited: Edited | None = None

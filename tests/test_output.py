@@ -6,11 +6,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from generator import load_config, pipeline
 from generator.errors import OutputError
 from generator.output import (
     SiteWriter,
     check_relative,
     discarded_folder,
+    list_spare,
     lock_file,
     mirror_folder,
     recover,
@@ -19,6 +21,8 @@ from generator.output import (
     staging_folder,
     write_new_file,
 )
+from tests import helpers
+from tests.helpers import copy_site
 
 
 def build_site(out: Path, pages: dict[str, bytes]) -> SiteWriter:
@@ -260,3 +264,30 @@ def test_a_page_path_that_could_leave_the_output_folder_is_refused(parts: list[s
             check_relative(relative)
     else:
         check_relative(relative)
+
+
+def test_a_spare_listed_before_another_build_took_it_is_not_believed(tmp_path: Path) -> None:
+    """`broadsheet build` lists the spare before it takes the build's lock. A build that ran in
+    between (it takes the spare as its staging folder, writes there, and gives up, leaving it
+    as the spare again) makes that listing wrong: the next build lists the folder anew."""
+    root = copy_site("basic", tmp_path)
+    helpers.build_site(root)
+    helpers.build_site(root)  # the first build's site is the spare now
+    config = load_config(root / "site.toml")
+    out = config.output_dir
+    page = out / "search" / "index.html"  # not made anew by the edit below
+    relative = page.relative_to(out).as_posix()
+    built = page.read_bytes()
+    assert (spare_folder(out) / relative).stat().st_ino == page.stat().st_ino  # one file
+    listed = list_spare(out)
+    assert listed is not None and relative in listed.staged.files
+
+    taken = spare_folder(out).rename(staging_folder(out))  # another build's staging folder
+    (taken / relative).unlink()
+    (taken / relative).write_bytes(b"half-written by a build that gave up")
+    taken.rename(spare_folder(out))
+    edited = root / "content" / "news" / "lighthouse.md"  # a build with work to do
+    edited.write_text(edited.read_text(encoding="utf-8") + "\nOne more line.\n", encoding="utf-8")
+
+    pipeline.build(config, search=False, listed_spare=lambda: listed)
+    assert (out / relative).read_bytes() == built
