@@ -17,7 +17,7 @@ from .errors import (
     SearchIndexError,
     ThemeError,
 )
-from .model import Archive, Article, Story, Version
+from .model import Archive, Article, Body, Story, Version
 
 if TYPE_CHECKING:
     from .pipeline import BuildReport, build
@@ -25,6 +25,7 @@ if TYPE_CHECKING:
 __all__ = [
     "Archive",
     "Article",
+    "Body",
     "BroadsheetError",
     "BuildReport",
     "ConfigError",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import html
 
-from generator.model import Article, When
+from generator.model import Article, Body, When
 from generator.text import slugify, word_count
 
 
@@ -27,8 +27,7 @@ def make_article(
         format=fields.pop("format", "markdown"),  # type: ignore[arg-type]
         title=title,
         slug=fields.pop("slug", slugify(title) or id),  # type: ignore[arg-type]
-        body_html="".join(f"<p>{html.escape(p)}</p>\n" for p in paragraphs),
-        paragraphs=paragraphs,
+        body=Body("".join(f"<p>{html.escape(p)}</p>\n" for p in paragraphs), paragraphs),
         date=date,
         authors=authors,
         publication=publication,

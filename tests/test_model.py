@@ -1,10 +1,13 @@
-"""The order articles are listed in: newest first, whatever form their dates take."""
+"""The order articles are listed in (newest first, whatever form their dates take), and an
+article's body as the cache keeps it."""
 
 from __future__ import annotations
 
 import datetime as dt
+import pickle
 
-from generator.model import when_order, when_sort_key
+from generator.model import Body, when_order, when_sort_key
+from tests.factories import make_article
 
 
 def test_dates_and_times_sort_together_in_utc_and_undated_last() -> None:
@@ -40,3 +43,24 @@ def test_the_quick_order_sorts_exactly_as_the_sort_key_ties_included() -> None:
             by_text = (when_sort_key(a) > when_sort_key(b)) - (when_sort_key(a) < when_sort_key(b))
             by_number = (when_order(a) > when_order(b)) - (when_order(a) < when_order(b))
             assert by_number == by_text, (a, b)
+
+
+def test_an_article_from_the_cache_has_its_whole_body_and_equals_the_one_read() -> None:
+    paragraphs = [
+        f"Paragraph {i}: the ferry to Ynys Wen, delayed again — «ça va», 京都." * 3
+        for i in range(40)
+    ]
+    article = make_article("news/ferry", "Ferry delayed", paragraphs)
+    again = pickle.loads(pickle.dumps(article, protocol=pickle.HIGHEST_PROTOCOL))
+    assert again == article
+    assert again.paragraphs == tuple(paragraphs)
+    assert again.body_html == article.body_html and "«ça va», 京都" in again.body_html
+    assert again.text == article.text
+
+
+def test_a_body_is_kept_packed_smaller_than_its_text() -> None:
+    paragraphs = tuple(f"Council votes on the harbour wall, item {i}." * 5 for i in range(60))
+    body = Body("".join(f"<p>{p}</p>" for p in paragraphs), paragraphs)
+    text = len(body.html.encode()) + sum(len(p.encode()) for p in paragraphs)
+    assert len(pickle.dumps(body)) < text / 3
+    assert pickle.loads(pickle.dumps(body)) == body

@@ -13,7 +13,7 @@ import html
 import re
 from dataclasses import dataclass
 
-from ..model import Article, When
+from ..model import Article, Body, When
 from ..text import article_id, slugify, word_count
 from .fields import Finding, check_slug, clean_name, clean_text, localise, parse_when, unique
 
@@ -563,8 +563,7 @@ def clipping_article(
         format="clipping",
         title=title,
         slug=slug,
-        body_html=paragraphs_html(clip.paragraphs),
-        paragraphs=clip.paragraphs,
+        body=Body(paragraphs_html(clip.paragraphs), clip.paragraphs),
         dek=clip.dek,
         authors=clip.authors,
         publication=clip.publication,

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from html.parser import HTMLParser
 
-from ..model import Article
+from ..model import Article, Body
 from ..text import article_id, slugify, word_count
 from .clipping import paragraphs_html
 from .fields import Finding, clean_text, is_web_url, localise, parse_when, split_authors
@@ -118,8 +118,7 @@ def html_article(
         format="html",
         title=title,
         slug=slugify(title) or ident.rsplit("/", 1)[-1],
-        body_html=paragraphs_html(paragraphs),
-        paragraphs=paragraphs,
+        body=Body(paragraphs_html(paragraphs), paragraphs),
         dek=clean_text(meta.get("description") or meta.get("og:description", "")),
         authors=authors,
         publication=clean_text(meta.get("og:site_name", "")),

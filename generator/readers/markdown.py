@@ -19,7 +19,7 @@ import yaml
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
-from ..model import Article, When
+from ..model import Article, Body, When
 from ..text import article_id, slugify, word_count
 from .fields import (
     Finding,
@@ -375,8 +375,7 @@ def markdown_article(
         format="markdown",
         title=title,
         slug=slug,
-        body_html=body_html,
-        paragraphs=paragraphs,
+        body=Body(body_html, paragraphs),
         dek=fields.text.get("dek", ""),
         authors=fields.authors,
         publication=fields.text.get("publication", ""),

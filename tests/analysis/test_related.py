@@ -9,6 +9,7 @@ import pytest
 from generator.analysis import related as related_module
 from generator.analysis.related import find_related
 from generator.config import RelatedSettings
+from generator.model import Body
 from tests.factories import make_article
 
 SETTINGS = RelatedSettings()
@@ -81,7 +82,7 @@ def _edited(article, words: list[str], rng: random.Random):
         paragraphs = paragraphs[:-1]
     else:
         paragraphs += (" ".join(rng.choice(words) for _ in range(rng.randint(1, 12))),)
-    return dataclasses.replace(article, paragraphs=paragraphs)
+    return dataclasses.replace(article, body=Body(article.body_html, paragraphs))
 
 
 def _content_keys(articles) -> dict[str, str]:

@@ -13,6 +13,7 @@ import pytest
 from generator.analysis import versions
 from generator.analysis.versions import group_stories
 from generator.config import VersionSettings
+from generator.model import Body
 from tests.analysis.clippings import clipping_paths, read_clipping
 from tests.factories import make_article
 
@@ -132,7 +133,9 @@ def test_short_templates_with_different_numbers_are_different_stories():
             "to 65.50 cents a lb, effective immediately, the company said in a statement today."
         ],
     )
-    b = dataclasses.replace(a, id="b", paragraphs=(a.paragraphs[0].replace("0.25", "0.50"),))
+    b = dataclasses.replace(
+        a, id="b", body=Body(a.body_html, (a.paragraphs[0].replace("0.25", "0.50"),))
+    )
     assert group_stories([a, b], SETTINGS) == []
 
 
@@ -198,7 +201,9 @@ def test_grouping_from_the_last_memo_finds_what_grouping_from_nothing_finds(
                 paragraphs = tuple(rng.choice(families)[: rng.randint(3, 6)])
             else:
                 paragraphs = article.paragraphs[:-1] or article.paragraphs
-            articles[position] = dataclasses.replace(article, paragraphs=paragraphs)
+            articles[position] = dataclasses.replace(
+                article, body=Body(article.body_html, paragraphs)
+            )
         compared.clear()
         kept = pickle.loads(pickle.dumps(memo))  # as the build keeps it between builds
         stories, memo = versions.find_stories(articles, SETTINGS, keys=keys(), previous=kept)
