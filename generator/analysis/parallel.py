@@ -7,8 +7,10 @@ them for free. Results go back pickled, so tasks should return compact arrays.
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import multiprocessing.process
+import pickle
 import sys
 from collections.abc import Callable, Iterable
 from multiprocessing.connection import Connection
@@ -96,7 +98,9 @@ class Forked(Generic[Result]):
         assert self._awaits and self._given is None, "give() is for a job that awaits, once"
         self._given = (value,)
         if self._inbox is not None:
-            self._inbox.send(value)
+            data = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+            _widen(self._inbox.fileno(), len(data) + 4096)
+            self._inbox.send_bytes(data)  # `receive` (Connection.recv) unpickles it
             self._inbox.close()
             self._inbox = None
 
@@ -137,6 +141,24 @@ class Forked(Generic[Result]):
         if self._inbox is not None:
             self._inbox.close()
             self._inbox = None
+
+
+def _widen(pipe: int, size: int) -> None:
+    """Linux: let the pipe hold `size` bytes (as far as the system allows), so that writing
+    them does not wait for the reader. The related job reads what `give` sends only once it
+    has imported scipy and loaded its memo: through a pipe of 64 KB, the 0.8 MB of an
+    archive of 11,000 articles held the build up 0.16 s."""
+    try:
+        import fcntl
+    except ImportError:  # Windows: there is no fork, and no such pipe, either
+        return
+    setting = getattr(fcntl, "F_SETPIPE_SZ", None)
+    if setting is None:
+        return
+    for wanted in (size, 1 << 20):
+        with contextlib.suppress(OSError):
+            fcntl.fcntl(pipe, setting, wanted)
+            return
 
 
 def _send_result(

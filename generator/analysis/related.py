@@ -70,15 +70,38 @@ class _Rows:
 
     def with_rows(self, rows: np.ndarray, replacement: _Rows) -> _Rows:
         """A copy with `rows` (sorted, distinct) replaced by the rows of `replacement`, in
-        order. Each row is copied from where it starts in the old values or the replacement's,
-        by one gather (no sort: an edit replaces a few rows of millions of values)."""
-        counts = np.diff(self.indptr)
-        starts = self.indptr[:-1].copy()
-        counts[rows] = np.diff(replacement.indptr)
-        starts[rows] = len(self.values) + replacement.indptr[:-1]
-        indptr = np.r_[0, np.cumsum(counts)]
-        source = np.repeat(starts - indptr[:-1], counts) + np.arange(indptr[-1])
-        return _Rows(indptr, np.concatenate([self.values, replacement.values])[source])
+        order."""
+        values = _spliced(self.values, self.indptr, rows, replacement.values, replacement.indptr)
+        return _Rows(_spliced_indptr(self.indptr, rows, replacement.indptr), values)
+
+
+def _spliced_indptr(indptr: np.ndarray, rows: np.ndarray, replacement: np.ndarray) -> np.ndarray:
+    """The row starts of `_spliced`'s result."""
+    counts = np.diff(indptr)
+    counts[rows] = np.diff(replacement)
+    return np.r_[0, np.cumsum(counts)]
+
+
+def _spliced(
+    values: np.ndarray,
+    indptr: np.ndarray,
+    rows: np.ndarray,
+    replacement: np.ndarray,
+    replacement_indptr: np.ndarray,
+) -> np.ndarray:
+    """`values` (rows laid out by `indptr`) with `rows` (sorted, distinct) replaced, in order,
+    by the rows of `replacement`: copied a stretch at a time, the old rows between two
+    replaced ones whole. An edit replaces a few rows of millions of values, where a gather
+    of every value (an index array as long as they are) took 0.17 s of it at 11,000
+    articles."""
+    pieces = []
+    start = 0
+    for i, row in enumerate(rows.tolist()):
+        pieces.append(values[start : indptr[row]])
+        pieces.append(replacement[replacement_indptr[i] : replacement_indptr[i + 1]])
+        start = indptr[row + 1]
+    pieces.append(values[start:])
+    return np.concatenate(pieces, dtype=np.result_type(values, replacement))
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -525,10 +548,7 @@ def _with_rows(
     matrix: sparse.csr_matrix, rows: np.ndarray, replacement: sparse.csr_matrix
 ) -> sparse.csr_matrix:
     """A copy of `matrix` with `rows` (sorted) replaced by the rows of `replacement`."""
-    kept = _Rows(matrix.indptr, np.arange(matrix.nnz))
-    merged = kept.with_rows(
-        rows, _Rows(replacement.indptr, matrix.nnz + np.arange(replacement.nnz))
-    )
-    data = np.concatenate([matrix.data, replacement.data])[merged.values]
-    indices = np.concatenate([matrix.indices, replacement.indices])[merged.values]
-    return sparse.csr_matrix((data, indices, merged.indptr), shape=matrix.shape)
+    old, new = matrix.indptr, replacement.indptr
+    data = _spliced(matrix.data, old, rows, replacement.data, new)
+    indices = _spliced(matrix.indices, old, rows, replacement.indices, new)
+    return sparse.csr_matrix((data, indices, _spliced_indptr(old, rows, new)), shape=matrix.shape)

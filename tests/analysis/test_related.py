@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import random
 
+import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from generator.analysis import related as related_module
 from generator.analysis.related import find_related
@@ -168,3 +171,31 @@ def test_rows_replaced_in_place_keep_every_other_row(seed: int):
     merged = as_rows(old).with_rows(np.array(rows), as_rows(new))
     expected = [new[rows.index(i)] if i in rows else row for i, row in enumerate(old)]
     assert [merged.row(i).tolist() for i in range(12)] == expected
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    old=st.lists(st.lists(st.integers(0, 99), max_size=4), max_size=8),
+    data=st.data(),
+)
+def test_replacing_rows_keeps_every_other_row_and_its_order(old: list[list[int]], data) -> None:
+    """`_Rows.with_rows`, which an edit's update uses on every array it keeps."""
+    rows = sorted(data.draw(st.sets(st.integers(0, max(len(old) - 1, 0)), max_size=len(old))))
+    rows = [r for r in rows if r < len(old)]
+    new = data.draw(
+        st.lists(
+            st.lists(st.integers(100, 199), max_size=4), min_size=len(rows), max_size=len(rows)
+        )
+    )
+    made = _as_rows(old).with_rows(np.array(rows, dtype=np.int64), _as_rows(new))
+    expected = list(old)
+    for row, replacement in zip(rows, new, strict=True):
+        expected[row] = replacement
+    assert [made.row(i).tolist() for i in range(len(expected))] == expected
+    assert len(made.indptr) == len(expected) + 1
+
+
+def _as_rows(lists: list[list[int]]) -> related_module._Rows:
+    indptr = np.r_[0, np.cumsum([len(x) for x in lists], dtype=np.int64)]
+    values = np.array([v for x in lists for v in x], dtype=np.int64)
+    return related_module._Rows(indptr, values)
