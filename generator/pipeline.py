@@ -555,22 +555,22 @@ def _build(
         with _timed(report, "analyse"):
             urls, url_problems = cached_urls(grouped.archive.articles, config, store)
             taxonomies = cached_taxonomies(grouped.archive.articles, config, cache)
+        site_data = functools.partial(
+            prepare,
+            config=config,
+            theme=theme,
+            urls=urls,
+            fingerprint=CODE + look,
+            taxonomies=taxonomies,
+            article_keys=article_keys,
+            compiled_templates=compiled,
+        )
         if built:  # only the site's data was wanted
             assert last is not None
             report.problems.clear()  # the last build's, all of them, follow
             report = _unchanged(report, last, strict)
             archive = related.archive()
-            made = prepare(
-                archive,
-                config,
-                theme,
-                urls,
-                CODE + look,
-                None,
-                taxonomies,
-                article_keys,
-                compiled,
-            )
+            made = site_data(archive)
             diffs = cached_diffs(archive, cache, article_keys)
             report.site = dataclasses.replace(made, diffs=diffs)  # read as pages ask
             return report
@@ -589,17 +589,7 @@ def _build(
             writer.reserve(folder)  # brought up to date in place, not deleted and linked anew
         search: SearchStep | None = None
         try:
-            data = prepare(
-                grouped.archive,
-                config,
-                theme,
-                urls,
-                CODE + look,
-                None,
-                taxonomies,
-                article_keys,
-                compiled,
-            )
+            data = site_data(grouped.archive)
             if searching:
                 # The search documents do not show related articles: an edit's shard is indexed
                 # while they are found and the pages render.

@@ -56,21 +56,26 @@ def test_a_file_rewritten_with_the_same_size_and_mtime_is_read_again(tmp_path: P
     assert "The sea taught me PATIENCE" in site.page(PAGE)
 
 
-@pytest.mark.usefixtures("settled")
-def test_only_the_edited_file_is_opened_again(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    root = copy_site("basic", tmp_path)
-    _age(root)
-    build_site(root)
-    opened: list[str] = []
+@pytest.fixture
+def opened(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The name of each content file the build opens, in order."""
+    names: list[str] = []
     real = sources.load_source
 
     def load_source(path: Path, config: SiteConfig) -> object:
-        opened.append(path.name)
+        names.append(path.name)
         return real(path, config)
 
     monkeypatch.setattr(sources, "load_source", load_source)
+    return names
+
+
+@pytest.mark.usefixtures("settled")
+def test_only_the_edited_file_is_opened_again(tmp_path: Path, opened: list[str]) -> None:
+    root = copy_site("basic", tmp_path)
+    _age(root)
+    build_site(root)
+    opened.clear()
     path = root / "content" / ARTICLE
     path.write_text(path.read_text(encoding="utf-8").replace("patience", "calm"))
     site = build_site(root)
@@ -80,7 +85,7 @@ def test_only_the_edited_file_is_opened_again(
 
 @pytest.mark.usefixtures("settled")
 def test_a_survey_begun_on_another_process_opens_only_the_edited_file(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, opened: list[str]
 ) -> None:
     """What `broadsheet build` does: the folder is listed and stat'ed on a forked process."""
     root = copy_site("basic", tmp_path)
@@ -88,14 +93,7 @@ def test_a_survey_begun_on_another_process_opens_only_the_edited_file(
     build_site(root)
     path = root / "content" / ARTICLE
     path.write_text(path.read_text(encoding="utf-8").replace("patience", "calm"))
-    opened: list[str] = []
-    real = sources.load_source
-
-    def load_source(path: Path, config: SiteConfig) -> object:
-        opened.append(path.name)
-        return real(path, config)
-
-    monkeypatch.setattr(sources, "load_source", load_source)
+    opened.clear()
     config = load_config(root / "site.toml")
     work = functools.partial(
         stat_sources, config.content_dir, root / CACHE_DIR, reading_settings(config)
