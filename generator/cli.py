@@ -263,7 +263,8 @@ def _summary(report: BuildReport, output: Path, seconds: float, config_warnings:
     stages = ", ".join(f"{name} {secs:.2f}s" for name, secs in report.timings.items())
     search = (
         f", search index over {report.searchable} pages in "
-        f"{_count(report.search_shards, 'shard')} ({report.search_reindexed} indexed anew)"
+        f"{_count(report.search_shards, 'shard')} ({report.search_reindexed} indexed anew, "
+        f"{_count(report.search_read, 'document')} read by Pagefind)"
         if report.searchable
         else ""
     )

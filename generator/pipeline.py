@@ -81,6 +81,8 @@ class BuildReport:
     """Pagefind bundles the search index is split into."""
     search_reindexed: int = 0
     """Of those, the ones indexed by this build (the others kept: their pages are unchanged)."""
+    search_read: int = 0
+    """Search documents Pagefind read in this build (see search.SearchStats.documents)."""
     cache_hits: int = 0
     cache_misses: int = 0
     problems: list[Problem] = field(default_factory=list)
@@ -640,6 +642,7 @@ def _build(
                     indexed = search.finish(functools.partial(_step, progress, "search"))
                     report.searchable, report.search_shards = indexed.pages, indexed.shards
                     report.search_reindexed = indexed.reindexed
+                    report.search_read = indexed.documents
             files = rendering.files
             if search:
                 files.update(

@@ -56,17 +56,27 @@ from .errors import SearchIndexError
 from .output import FileStat, Staged, file_stat, place_link, replace_file, write_new_file
 from .render.urls import SEARCH_BUNDLE
 from .search_canonical import canonicalise_bundle
-from .search_farm import FARM_FOLDER, farm_name, fill_farm, remove_other_farms
-from .search_merge import MergeRefused, merge_parts, read_part
+from .search_farm import (
+    FARM_FOLDER,
+    documents_written,
+    farm_name,
+    fill_farm,
+    put_documents,
+    remove_other_farms,
+)
+from .search_merge import MergeRefused, PartIndex, merge_parts, read_part
 from .search_parts import (
     PARTS_FOLDER,
     KeptPart,
+    keep_made_part,
     keep_part,
     part_name,
     read_kept_part,
+    read_last_part,
     remove_other_parts,
 )
 from .search_shards import Part, SearchPage, Shard, page_url, part_count, plan_shards, shard_count
+from .search_splice import OLD_FOLDER, read_fragments, splice_part
 from .search_state import BundleRecord, SearchState
 
 if TYPE_CHECKING:
@@ -76,6 +86,10 @@ PARTS_AT_ONCE = 1
 """Pagefind runs at a time on one shard's parts: shards already run `PAGEFIND_AT_ONCE` at a
 time. Started all at once, a first build at 100,000 articles ran 32 Pagefind processes of 50
 threads each on two cores."""
+
+SPLICE_MOST = 8
+"""The most edited documents of one part indexed on their own and spliced into it
+(search_splice.py); more, and the part is indexed whole."""
 
 PAGEFIND_AT_ONCE = 2
 """Pagefind runs at a time. Pagefind uses about one core: the 11,000-article archive in 8
@@ -99,6 +113,9 @@ class SearchStats:
     """Shards Pagefind indexed in this run; the others were kept from the current site."""
     files: dict[str, FileStat] = field(default_factory=dict)
     """Each file of the bundle (relative to it) with its stat."""
+    documents: int = 0
+    """Documents Pagefind read in this run: an edit's whole part, or, where its edited
+    documents were spliced into the part as kept (search_splice.py), their two versions."""
 
 
 Render = Callable[[str], bytes]
@@ -216,6 +233,8 @@ class SearchRun:
     """The shards to index that Pagefind has not started on, in order."""
     done: dict[str, BundleRecord] = field(default_factory=dict)
     """The shards indexed and put in place before `finish`, by folder."""
+    documents: int = 0
+    """The documents Pagefind read for them."""
     completing: Forked[SearchStats] | None = None
     """An edit's whole `finish`, on a forked process begun as soon as Pagefind is done with
     its shards: their bundles made canonical or merged, the kept shards linked, the shard list
@@ -250,6 +269,7 @@ class SearchRun:
             if running.finished():
                 del self.started[folder]
                 self.done[folder] = _finish_shard(running, self.bundle, self.plan.previous)
+                self.documents += running.documents
         if not self.started and self.queue:
             self.start_next()
 
@@ -288,6 +308,7 @@ class SearchRun:
             rest = [*self.queue, *todo]
             self.queue = []
             reindexed = len(self.done) + len(started) + len(rest)
+            documents = self.documents
             state = (self.render, bundle, plan.language, self.farms, plan.previous)
             forked = len(rest) > 1 and can_fork()
             finish = functools.partial(_finish_shard, bundle=bundle, live=plan.previous)
@@ -299,15 +320,18 @@ class SearchRun:
                     indexed = [pool.submit(_index_job, state, job) for job in threaded]
                     for running, future in zip(started, finished, strict=True):
                         records[running.folder] = future.result()
+                        documents += running.documents
                     for (_, folder), future in zip(threaded, indexed, strict=True):
-                        records[folder] = future.result()
+                        records[folder], read = future.result()
+                        documents += read
                 except BaseException:
                     pool.shutdown(cancel_futures=True)
                     raise
             if forked:  # the threads are gone: the workers fork from this thread alone
                 made = map_inherited(_index_job, state, rest, PAGEFIND_AT_ONCE)
-                for (_, folder), record in zip(rest, made, strict=True):
+                for (_, folder), (record, read) in zip(rest, made, strict=True):
                     records[folder] = record
+                    documents += read
         finally:
             self.abandon()
         listed = _write_shard_list(bundle, plan.shards, plan.folders, records)
@@ -331,7 +355,7 @@ class SearchRun:
             for path, stat in record.files.items()
         }
         files.update((name, file_stat(os.stat(bundle / name))) for name in listed)
-        return SearchStats(plan.pages, len(plan.shards), reindexed, files)
+        return SearchStats(plan.pages, len(plan.shards), reindexed, files, documents)
 
     def abandon(self) -> None:
         """Stop the Pagefind runs still under way (a failed build) and remove their work."""
@@ -489,7 +513,7 @@ def _reuse(
 
 def _index_job(
     state: tuple[Render, Path, str, Path | None, Path | None], job: tuple[Shard, str]
-) -> BundleRecord:
+) -> tuple[BundleRecord, int]:
     """`_index_shard` of one job, on a worker that inherited the rest (a first build's shards
     are indexed on forked processes: rendering their documents, making them canonical and
     merging their parts is Python's work, which threads did one at a time)."""
@@ -503,10 +527,12 @@ def _index_shard(
     farms: Path | None,
     live: Path | None,
     job: tuple[Shard, str],
-) -> BundleRecord:
+) -> tuple[BundleRecord, int]:
     """Render one shard's documents, index them with the Pagefind CLI and put the canonical
-    bundle in place (see `start_shard` and `_finish_shard`)."""
-    return _finish_shard(start_shard(render, bundle, language, farms, job), bundle, live)
+    bundle in place (see `start_shard` and `_finish_shard`); also the documents Pagefind
+    read."""
+    running = start_shard(render, bundle, language, farms, job)
+    return _finish_shard(running, bundle, live), running.documents
 
 
 @dataclass
@@ -519,6 +545,11 @@ class PagefindRun:
     work: Path
     process: subprocess.Popen[bytes]
     scratch: Path | None = None
+    documents: int = 0
+    splice: Splice | None = None
+    """Where the run indexes only a part's edited documents (new and old versions)."""
+    read: bool = False
+    """Whether the shard's run has read what this run wrote."""
 
     @property
     def out(self) -> Path:
@@ -538,6 +569,17 @@ class PagefindRun:
         self.process.wait()
         if self.scratch:
             shutil.rmtree(self.scratch, ignore_errors=True)
+
+
+@dataclass(frozen=True, slots=True)
+class Splice:
+    """A part's edited documents, indexed on their own to be spliced into the part as kept
+    (search_splice.py): the part as last kept, and the documents' URLs and new versions."""
+
+    last: KeptPart
+    urls: list[str]
+    documents: dict[str, tuple[str, bytes]]
+    """Path -> key and bytes of each edited document's new version."""
 
 
 @dataclass
@@ -565,6 +607,13 @@ class ShardRun:
     """The number of the next pending part, once its documents are rendered into its folder."""
     refused: MergeRefused | None = None
     """Why a part Pagefind indexed cannot be merged, if one cannot (see `_merge_shard`)."""
+    whole: set[int] = field(default_factory=set)
+    """Parts whose splice was refused: indexed whole."""
+
+    @property
+    def documents(self) -> int:
+        """Documents Pagefind read for the shard so far."""
+        return sum(run.documents for run in self.runs)
 
     def pump(self) -> None:
         """Start Pagefind on the next parts while fewer than `PARTS_AT_ONCE` of this shard's
@@ -573,10 +622,46 @@ class ShardRun:
             sum(run.process.poll() is None for run in self.runs) < PARTS_AT_ONCE
         ):
             part = self.pending.pop(0)
-            farm = self._fill(part)
-            self.filled = None
-            work = self.work / f"part-{part.number}"
-            self.runs.append(_run_pagefind(farm, work, self.language, part, len(part.pages)))
+            run = self._splice(part)
+            if run is None:
+                farm = self._fill(part)
+                self.filled = None
+                work = self.work / f"part-{part.number}"
+                run = _run_pagefind(farm, work, self.language, part, len(part.pages))
+            self.runs.append(run)
+
+    def _splice(self, part: Part) -> PagefindRun | None:
+        """Pagefind started on the part's edited documents alone, new and old versions, where
+        the part as last kept holds the same documents but a few (at most `SPLICE_MOST`) and
+        its folder of documents still holds their old versions; else None. The folder is left
+        as it is until the splice is made (`_keep_run`): an early run given up (search_early.py)
+        leaves the old versions to the run that follows."""
+        if self.parts is None or self.farms is None or part.number in self.whole:
+            return None
+        found = read_last_part(self.parts, part.number)
+        if found is None:
+            return None
+        last, keys = found
+        now = {page.path: page.key for page in part.pages}
+        if now.keys() != keys.keys():
+            return None
+        edited = {path: keys[path] for path, key in now.items() if key != keys[path]}
+        if not edited or len(edited) > SPLICE_MOST:
+            return None
+        old = documents_written(_farm(self.farms, self.work, self.shard, part), edited)
+        if old is None or self.render is None:
+            return None
+        site = self.work / f"part-{part.number}-splice"
+        shutil.rmtree(site, ignore_errors=True)
+        new = {path: (now[path], self.render(path)) for path in sorted(edited)}
+        for path, data in old.items():
+            for target, made in ((site / OLD_FOLDER / path, data), (site / path, new[path][1])):
+                target.parent.mkdir(parents=True, exist_ok=True)
+                target.write_bytes(made)
+        work = self.work / f"part-{part.number}-spliced"
+        run = _run_pagefind(site, work, self.language, part, 2 * len(edited))
+        run.splice = Splice(last, [page_url(path) for path in new], new)
+        return run
 
     def finished(self) -> bool:
         self.pump()
@@ -607,7 +692,23 @@ class ShardRun:
         bundle's scratch folder."""
         part = run.part
         assert part is not None and self.parts is not None
-        if part.number in self.kept or self.refused:
+        if run.read or part.number in self.kept or self.refused:
+            return
+        run.read = True
+        if run.splice:
+            try:
+                index, files = _spliced(run, part)
+            except (MergeRefused, SearchIndexError, OSError, ValueError, KeyError):
+                self.whole.add(part.number)  # indexed whole, next
+                self.pending.insert(0, part)
+            else:
+                self.kept[part.number] = keep_made_part(self.parts, part, index, files)
+                if self.farms:  # after: a run given up leaves the old versions in place
+                    farm = _farm(self.farms, self.work, self.shard, part)
+                    put_documents(farm, run.splice.documents)
+            if run.scratch:
+                shutil.rmtree(run.scratch, ignore_errors=True)
+                run.scratch = None
             return
         try:
             index, _ = read_part(run.out)
@@ -717,6 +818,21 @@ def start_shard(
     return running
 
 
+def _spliced(run: PagefindRun, part: Part) -> tuple[PartIndex, dict[str, bytes]]:
+    """The part as last kept with its edited documents' postings swapped for those the run
+    gave their new versions (search_splice.py), and its files."""
+    assert run.splice is not None
+    last = run.splice.last
+    mini, _ = read_part(run.out)
+    fragments = {name: data for name, data in last.files.items() if name.startswith("fragment/")}
+    sort_values = {page_url(page.path): dict(_first_values(page)) for page in part.pages}
+    index, spliced = splice_part(
+        last.index, fragments, mini, read_fragments(run.out, mini), run.splice.urls, sort_values
+    )
+    scripts = {name: data for name, data in last.files.items() if name not in fragments}
+    return index, dict(sorted({**scripts, **spliced}.items()))
+
+
 def _farm(farms: Path | None, work: Path, shard: Shard, part: Part | None) -> Path:
     """The folder of a shard's (or part's) documents: kept under `farms`, or in `work`."""
     name = farm_name(shard.number) + (f"-part-{part.number}" if part else "")
@@ -752,7 +868,7 @@ def _run_pagefind(
         if scratch:
             shutil.rmtree(scratch, ignore_errors=True)
         raise
-    return PagefindRun(part, work, process, scratch)
+    return PagefindRun(part, work, process, scratch, documents)
 
 
 Made = dict[str, tuple[str | bytes, str]]

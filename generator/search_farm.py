@@ -61,6 +61,36 @@ def fill_farm(folder: Path, pages: Sequence[SearchPage], render: Callable[[str],
     write_new_file(os.fspath(_record_of(folder)), json.dumps(record).encode("utf-8"))
 
 
+def documents_written(folder: Path, keys: dict[str, str]) -> dict[str, bytes] | None:
+    """The bytes of the documents at these paths, if the folder still holds each as written
+    for its key (by its record: size, time and inode); else None."""
+    known = _load_record(_record_of(folder))
+    found = {}
+    for path, key in keys.items():
+        last = known.get(path)
+        target = f"{os.fspath(folder)}/{path}"
+        try:
+            now = os.stat(target, follow_symlinks=False)
+            if not last or last[0] != key or [now.st_size, now.st_mtime_ns, now.st_ino] != last[1:]:
+                return None
+            with open(target, "rb") as handle:
+                found[path] = handle.read()
+        except OSError:
+            return None
+    return found
+
+
+def put_documents(folder: Path, documents: dict[str, tuple[str, bytes]]) -> None:
+    """Write these documents (path -> key, bytes) into the folder and its record, leaving the
+    rest as it is (the next `fill_farm` checks it all)."""
+    record = _load_record(_record_of(folder))
+    folders: set[str] = set()
+    for path, (key, data) in documents.items():
+        now = _write_document(f"{os.fspath(folder)}/{path}", path, data, folders)
+        record[path] = [key, now.st_size, now.st_mtime_ns, now.st_ino]
+    write_new_file(os.fspath(_record_of(folder)), json.dumps(record).encode("utf-8"))
+
+
 def _write_document(target: str, path: str, data: bytes, folders: set[str]) -> os.stat_result:
     """Write a document in place, making its folder only where the folder's walk did not meet
     it: the farm is Broadsheet's own (nothing links to its files) and its record, written after,

@@ -2,8 +2,9 @@
 
 A shard indexed in parts (search_shards.Part) is merged from them (search_merge.py). What a
 merge needs of each part is kept in one file, `search-parts/shard-N/part-M.pickle`: the part's
-key, the part read for merging (`PartIndex`), and the bytes of its fragments (and, for the main
-bundle's parts, of Pagefind's scripts). An edit then indexes only its own part again. A kept
+key, the part read for merging (`PartIndex`), the bytes of its fragments (and, for the main
+bundle's parts, of Pagefind's scripts), and its documents' keys. An edit then indexes only its
+own part again, or only its edited documents (search_splice.py). A kept
 part is used only under its key; one that cannot be read is indexed again, so the folder is
 safe to delete.
 
@@ -47,8 +48,7 @@ def keep_part(
     shard_folder: Path, part: Part, out: Path, index: PartIndex, with_scripts: bool
 ) -> KeptPart:
     """Keep what a merge needs of the bundle Pagefind wrote for `part` into `out` (read:
-    `index`); `with_scripts`: Pagefind's scripts too (the main bundle's parts). Written whole,
-    then renamed: a killed build leaves the old file or the new one."""
+    `index`); `with_scripts`: Pagefind's scripts too (the main bundle's parts)."""
     files: dict[str, bytes] = {}
     for relative, entry in sorted(walk(out)):
         top = relative.split("/", 1)[0]
@@ -57,26 +57,53 @@ def keep_part(
             top == "fragment" or (with_scripts and not data)
         ):
             files[relative] = Path(entry.path).read_bytes()
-    kept = KeptPart(index, files)
+    return keep_made_part(shard_folder, part, index, files)
+
+
+def keep_made_part(
+    shard_folder: Path, part: Part, index: PartIndex, files: dict[str, bytes]
+) -> KeptPart:
+    """Keep a part's index and files, with its documents' paths and keys (an edit's splice
+    finds the documents that changed by them: search_splice.py). Written whole, then renamed:
+    a killed build leaves the old file or the new one."""
     shard_folder.mkdir(parents=True, exist_ok=True)
     target = shard_folder / part_name(part.number)
     partial = target.with_name(f".{target.name}.partial")
+    documents = {page.path: page.key for page in part.pages}
     with open(partial, "wb") as record:
-        pickle.dump((part.key, index, files), record, protocol=pickle.HIGHEST_PROTOCOL)
+        pickle.dump((part.key, index, files, documents), record, protocol=pickle.HIGHEST_PROTOCOL)
     os.replace(partial, target)
-    return kept
+    return KeptPart(index, files)
 
 
 def read_kept_part(shard_folder: Path, part: Part) -> KeptPart | None:
     """The part as kept, if kept under its key; else None."""
+    found = _read_record(shard_folder, part.number)
+    if found is None or found[0] != part.key:
+        return None
+    return found[1]
+
+
+def read_last_part(shard_folder: Path, number: int) -> tuple[KeptPart, dict[str, str]] | None:
+    """Part `number` as kept, whatever its key, with its documents' keys by path; or None."""
+    found = _read_record(shard_folder, number)
+    return None if found is None else found[1:]
+
+
+def _read_record(shard_folder: Path, number: int) -> tuple[str, KeptPart, dict[str, str]] | None:
     try:
-        with open(shard_folder / part_name(part.number), "rb") as record:
-            key, index, files = pickle.load(record)
+        with open(shard_folder / part_name(number), "rb") as record:
+            key, index, files, documents = pickle.load(record)
     except (OSError, ValueError, TypeError, EOFError, pickle.UnpicklingError, AttributeError):
         return None
-    if key != part.key or not isinstance(index, PartIndex) or not isinstance(files, dict):
+    if not (
+        isinstance(key, str)
+        and isinstance(index, PartIndex)
+        and isinstance(files, dict)
+        and isinstance(documents, dict)
+    ):
         return None
-    return KeptPart(index, files)
+    return key, KeptPart(index, files), documents
 
 
 def remove_other_parts(parts_folder: Path, shards: dict[str, set[str]]) -> None:

@@ -396,4 +396,7 @@ def test_an_edit_renders_only_its_own_search_document(
     shutil.copytree(sharded.root, copy, ignore=shutil.ignore_patterns("public", ".*"))
     fresh = build_site(copy, search=True)
     assert differences(snapshot(built.out), snapshot(fresh.out)) == []
-    assert not stray.exists()
+    if built.report.search_read == 2:  # the edit spliced into its part (search_splice.py):
+        assert stray.exists()  # the folder is swept when the part is next indexed whole
+    else:
+        assert not stray.exists()
