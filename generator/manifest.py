@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import pickle
+import marshal
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -19,7 +19,7 @@ from .cache import write_state
 from .errors import Problem
 from .output import file_stat, walk
 
-MANIFEST_FILE = "last-build.pickle"
+MANIFEST_FILE = "last-build.marshal"
 
 Snapshot = dict[str, list[int]]
 """Output file (relative, posix) -> [size, mtime_ns, inode]."""
@@ -92,7 +92,7 @@ def snapshot(output_dir: Path, folder: str = "") -> Snapshot:
 
 def load(cache_dir: Path) -> Manifest | None:
     try:
-        raw = pickle.loads((cache_dir / MANIFEST_FILE).read_bytes())
+        raw = marshal.loads((cache_dir / MANIFEST_FILE).read_bytes())
         return Manifest(
             raw["inputs"],
             raw["files"],
@@ -108,18 +108,38 @@ def load(cache_dir: Path) -> Manifest | None:
 
 
 def save(cache_dir: Path, manifest: Manifest) -> None:
-    """Write atomically; a failure only costs the next build its shortcut. A pickle of plain
-    dicts, lists and strings: at 11,000 articles 0.03 s to write and to read, where JSON
-    took 0.08 s and 0.04 s."""
+    """Write atomically; a failure only costs the next build its shortcut. Plain dicts, lists
+    and strings, marshalled: at 11,000 articles (10 MB) 0.015 s to write and 0.038 s to read,
+    where a pickle took 0.065 s and 0.044 s (JSON 0.08 s and 0.04 s). Marshal's format is
+    the Python version's: another version's file is not read, and the build starts afresh."""
     fields = {name: getattr(manifest, name) for name in Manifest.__dataclass_fields__}
-    write_state(cache_dir, MANIFEST_FILE, pickle.dumps(fields, protocol=pickle.HIGHEST_PROTOCOL))
-    with contextlib.suppress(OSError):
-        (cache_dir / _FORMER_FILE).unlink(missing_ok=True)
+    try:
+        data = marshal.dumps(fields, 4)
+    except ValueError:  # a str subclass somewhere (Markup, say): marshal takes exact types
+        data = marshal.dumps(_plain(fields), 4)
+    write_state(cache_dir, MANIFEST_FILE, data)
+    for former in _FORMER_FILES:
+        with contextlib.suppress(OSError):
+            (cache_dir / former).unlink(missing_ok=True)
 
 
-_FORMER_FILE = "last-build.json"
-"""Where earlier versions of Broadsheet kept the manifest, as JSON (10 MB at 11,000 articles):
-removed once the pickle is written."""
+def _plain(value: Any) -> Any:
+    """`value` with every str, int, list, tuple and dict in it of exactly those types."""
+    if isinstance(value, dict):
+        return {_plain(key): _plain(item) for key, item in value.items()}
+    if isinstance(value, tuple):
+        return tuple(_plain(item) for item in value)
+    if isinstance(value, list):
+        return [_plain(item) for item in value]
+    if isinstance(value, str):
+        return str(value)
+    if isinstance(value, int) and not isinstance(value, bool):
+        return int(value)
+    return value
+
+
+_FORMER_FILES = ("last-build.json", "last-build.pickle")
+"""Where earlier versions of Broadsheet kept the manifest: removed once it is written."""
 
 
 def forget(cache_dir: Path) -> None:

@@ -747,3 +747,22 @@ def test_the_first_edit_without_a_spare_reuses_a_copy_of_the_site_in_links(
     assert all((out / path).stat().st_ino == before[path] for path in kept)
     spare = root / ".public.spare"
     assert all((spare / path).read_bytes() == old[path] for path in changed if path in old)
+
+
+def test_the_last_builds_record_keeps_text_of_any_kind_and_is_read_back(tmp_path: Path) -> None:
+    """The record is marshalled, which takes exact types only: a value that is a str
+    subclass (Markup from a template, say) is written as plain text, not lost."""
+    from markupsafe import Markup
+
+    record = manifest.Manifest(
+        "inputs",
+        {"index.html": [10, 20, 30]},
+        {"articles": 1},
+        [{"path": Markup("a.md"), "message": "m", "hint": "", "line": None, "severity": "x"}],
+        {"index.html": "key"},
+        {"index.html": "inputs"},
+        {"a/index.html": ["i", "k", "date", Markup("2024")]},
+        {"a": ("k", "c", 1, "s")},
+    )
+    manifest.save(tmp_path, record)
+    assert manifest.load(tmp_path) == record

@@ -100,7 +100,7 @@ def test_a_bundle_changed_behind_the_builds_back_is_indexed_again(sharded: Built
     good = meta.read_bytes()
     meta.unlink()
     meta.write_bytes(good[:-1] + b"\0")
-    (sharded.root / ".broadsheet-cache" / "last-build.pickle").unlink()  # no shortcut: build
+    (sharded.root / ".broadsheet-cache" / "last-build.marshal").unlink()  # no shortcut: build
     again = build_site(sharded.root, search=True)
     assert again.report.search_reindexed == 1
     assert meta.read_bytes() == good
