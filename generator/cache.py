@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import logging
+import marshal
 import pickle
 import sqlite3
 import zlib
@@ -62,6 +63,30 @@ def write_state(cache_dir: Path, name: str, content: str | bytes) -> None:
         data = content.encode("utf-8") if isinstance(content, str) else content
         temporary.write_bytes(data)
         temporary.replace(cache_dir / name)
+
+
+def marshalled(value: object) -> bytes:
+    """`value` (plain str, bytes, int, float, bool, None, list, tuple and dict) marshalled:
+    several times faster than a pickle or JSON for a state file of many small lists. Marshal
+    takes exact types only: a str subclass in it (Markup, say) is written as plain text."""
+    try:
+        return marshal.dumps(value, 4)
+    except ValueError:
+        return marshal.dumps(_plain(value), 4)
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {_plain(key): _plain(item) for key, item in value.items()}
+    if isinstance(value, tuple):
+        return tuple(_plain(item) for item in value)
+    if isinstance(value, list):
+        return [_plain(item) for item in value]
+    if isinstance(value, str):
+        return str(value)
+    if isinstance(value, int) and not isinstance(value, bool):
+        return int(value)
+    return value
 
 
 def entry_key(namespace: str, *parts: bytes | str) -> str:

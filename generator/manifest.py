@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .cache import write_state
+from .cache import marshalled, write_state
 from .errors import Problem
 from .output import file_stat, walk
 
@@ -113,29 +113,10 @@ def save(cache_dir: Path, manifest: Manifest) -> None:
     where a pickle took 0.065 s and 0.044 s (JSON 0.08 s and 0.04 s). Marshal's format is
     the Python version's: another version's file is not read, and the build starts afresh."""
     fields = {name: getattr(manifest, name) for name in Manifest.__dataclass_fields__}
-    try:
-        data = marshal.dumps(fields, 4)
-    except ValueError:  # a str subclass somewhere (Markup, say): marshal takes exact types
-        data = marshal.dumps(_plain(fields), 4)
-    write_state(cache_dir, MANIFEST_FILE, data)
+    write_state(cache_dir, MANIFEST_FILE, marshalled(fields))
     for former in _FORMER_FILES:
         with contextlib.suppress(OSError):
             (cache_dir / former).unlink(missing_ok=True)
-
-
-def _plain(value: Any) -> Any:
-    """`value` with every str, int, list, tuple and dict in it of exactly those types."""
-    if isinstance(value, dict):
-        return {_plain(key): _plain(item) for key, item in value.items()}
-    if isinstance(value, tuple):
-        return tuple(_plain(item) for item in value)
-    if isinstance(value, list):
-        return [_plain(item) for item in value]
-    if isinstance(value, str):
-        return str(value)
-    if isinstance(value, int) and not isinstance(value, bool):
-        return int(value)
-    return value
 
 
 _FORMER_FILES = ("last-build.json", "last-build.pickle")
