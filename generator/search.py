@@ -1038,10 +1038,18 @@ def sort_orders(
     for shard, folder in zip(shards, folders, strict=True):
         fragments = dict(records[folder].pages)
         for page in shard.pages:
-            fragment = fragments.get(page_url(page.path))
+            if not page.sorts:
+                continue
+            url = page_url(page.path)
+            fragment = fragments.get(url)
+            if fragment is None:
+                continue
+            if len(page.sorts) == 1:  # one sort (the date): no repeats to drop
+                ((name, value),) = page.sorts
+                keyed.setdefault(name, []).append((value, url, fragment))
+                continue
             for name, value in _first_values(page):
-                if fragment:
-                    keyed.setdefault(name, []).append((value, page_url(page.path), fragment))
+                keyed.setdefault(name, []).append((value, url, fragment))
     return {name: [f for _, _, f in sorted(rows)] for name, rows in sorted(keyed.items())}
 
 
