@@ -68,11 +68,11 @@ from .search_merge import MergeRefused, PartIndex, merge_parts, read_part
 from .search_parts import (
     PARTS_FOLDER,
     KeptPart,
+    PartRecord,
     keep_made_part,
     keep_part,
     part_name,
-    read_kept_part,
-    read_last_part,
+    read_part_record,
     remove_other_parts,
 )
 from .search_shards import Part, SearchPage, Shard, page_url, part_count, plan_shards, shard_count
@@ -609,6 +609,8 @@ class ShardRun:
     """Why a part Pagefind indexed cannot be merged, if one cannot (see `_merge_shard`)."""
     whole: set[int] = field(default_factory=set)
     """Parts whose splice was refused: indexed whole."""
+    records: dict[int, PartRecord] = field(default_factory=dict)
+    """The kept files of parts to index again, by number (see `_splice`)."""
 
     @property
     def documents(self) -> int:
@@ -638,10 +640,10 @@ class ShardRun:
         leaves the old versions to the run that follows."""
         if self.parts is None or self.farms is None or part.number in self.whole:
             return None
-        found = read_last_part(self.parts, part.number)
-        if found is None:
+        record = self.records.get(part.number)
+        if record is None:
             return None
-        last, keys = found
+        keys = record.documents
         now = {page.path: page.key for page in part.pages}
         if now.keys() != keys.keys():
             return None
@@ -649,7 +651,8 @@ class ShardRun:
         if not edited or len(edited) > SPLICE_MOST:
             return None
         old = documents_written(_farm(self.farms, self.work, self.shard, part), edited)
-        if old is None or self.render is None:
+        last = record.kept() if old is not None and self.render is not None else None
+        if old is None or last is None or self.render is None:
             return None
         site = self.work / f"part-{part.number}-splice"
         shutil.rmtree(site, ignore_errors=True)
@@ -800,11 +803,14 @@ def start_shard(
                 farms.parent / PARTS_FOLDER / farm_name(shard.number) if farms else work / "parts"
             )
             for part in shard.parts:
-                found = read_kept_part(running.parts, part)
+                record = read_part_record(running.parts, part.number)
+                found = record.kept() if record and record.key == part.key else None
                 if found:
                     running.kept[part.number] = found
                 else:
                     running.pending.append(part)
+                    if record:
+                        running.records[part.number] = record
             running.pump()
         else:
             farm = _farm(farms, work, shard, None)

@@ -16,6 +16,7 @@ ext4 cost a first build at 11,000 articles 4-5 s of kernel time on a busy VM.
 from __future__ import annotations
 
 import contextlib
+import io
 import os
 import pickle
 import shutil
@@ -63,47 +64,54 @@ def keep_part(
 def keep_made_part(
     shard_folder: Path, part: Part, index: PartIndex, files: dict[str, bytes]
 ) -> KeptPart:
-    """Keep a part's index and files, with its documents' paths and keys (an edit's splice
-    finds the documents that changed by them: search_splice.py). Written whole, then renamed:
-    a killed build leaves the old file or the new one."""
+    """Keep a part's index and files, after its key and its documents' keys (an edit's
+    splice finds the documents that changed by them: search_splice.py), each pickled on its
+    own: what decides whether the part is of use is read without the rest. Written whole,
+    then renamed: a killed build leaves the old file or the new one."""
     shard_folder.mkdir(parents=True, exist_ok=True)
     target = shard_folder / part_name(part.number)
     partial = target.with_name(f".{target.name}.partial")
     documents = {page.path: page.key for page in part.pages}
     with open(partial, "wb") as record:
-        pickle.dump((part.key, index, files, documents), record, protocol=pickle.HIGHEST_PROTOCOL)
+        pickle.dump((part.key, documents), record, protocol=pickle.HIGHEST_PROTOCOL)
+        pickle.dump((index, files), record, protocol=pickle.HIGHEST_PROTOCOL)
     os.replace(partial, target)
     return KeptPart(index, files)
 
 
-def read_kept_part(shard_folder: Path, part: Part) -> KeptPart | None:
-    """The part as kept, if kept under its key; else None."""
-    found = _read_record(shard_folder, part.number)
-    if found is None or found[0] != part.key:
-        return None
-    return found[1]
+@dataclass(frozen=True, slots=True)
+class PartRecord:
+    """A kept part's file, read: its key and its documents' keys by path; the part itself is
+    unpickled only when asked for (`kept`)."""
+
+    key: str
+    documents: dict[str, str]
+    data: bytes
+    start: int
+    """Where the part's own pickle begins in `data`."""
+
+    def kept(self) -> KeptPart | None:
+        """The part as kept, or None where its file is damaged."""
+        try:
+            index, files = pickle.loads(self.data[self.start :])
+        except (ValueError, TypeError, EOFError, pickle.UnpicklingError, AttributeError):
+            return None
+        if not isinstance(index, PartIndex) or not isinstance(files, dict):
+            return None
+        return KeptPart(index, files)
 
 
-def read_last_part(shard_folder: Path, number: int) -> tuple[KeptPart, dict[str, str]] | None:
-    """Part `number` as kept, whatever its key, with its documents' keys by path; or None."""
-    found = _read_record(shard_folder, number)
-    return None if found is None else found[1:]
-
-
-def _read_record(shard_folder: Path, number: int) -> tuple[str, KeptPart, dict[str, str]] | None:
+def read_part_record(shard_folder: Path, number: int) -> PartRecord | None:
+    """Part `number`'s file, whatever its key; None where it is missing or damaged."""
     try:
-        with open(shard_folder / part_name(number), "rb") as record:
-            key, index, files, documents = pickle.load(record)
+        data = (shard_folder / part_name(number)).read_bytes()
+        head = io.BytesIO(data)
+        key, documents = pickle.load(head)
     except (OSError, ValueError, TypeError, EOFError, pickle.UnpicklingError, AttributeError):
         return None
-    if not (
-        isinstance(key, str)
-        and isinstance(index, PartIndex)
-        and isinstance(files, dict)
-        and isinstance(documents, dict)
-    ):
+    if not isinstance(key, str) or not isinstance(documents, dict):
         return None
-    return key, KeptPart(index, files), documents
+    return PartRecord(key, documents, data, head.tell())
 
 
 def remove_other_parts(parts_folder: Path, shards: dict[str, set[str]]) -> None:
