@@ -18,10 +18,8 @@ from ..config import SiteConfig
 from ..errors import Problem
 from ..model import Article, pickled_by_fields
 from ..source_files import READ_EXTENSIONS, find_source_paths, is_editor_temp
-from .clipping import clipping_article
 from .decode import decode
 from .fields import Finding
-from .html_page import html_article
 from .markdown import markdown_article
 
 __all__ = [
@@ -53,13 +51,26 @@ def _markdown(text: str, source_path: str, timezone: str) -> tuple[Article | Non
     return markdown_article(text, source_path, timezone)
 
 
+def _clipping(text: str, source_path: str, timezone: str) -> tuple[Article | None, list[Finding]]:
+    # imported when a clipping is first read: an edit of a Markdown file never needs it
+    from .clipping import clipping_article
+
+    return clipping_article(text, source_path, timezone)
+
+
+def _html(text: str, source_path: str, timezone: str) -> tuple[Article | None, list[Finding]]:
+    from .html_page import html_article
+
+    return html_article(text, source_path, timezone)
+
+
 _PARSERS: dict[str, _Parser] = {
     ".md": _markdown,
     ".markdown": _markdown,
-    ".txt": clipping_article,
-    ".text": clipping_article,
-    ".html": html_article,
-    ".htm": html_article,
+    ".txt": _clipping,
+    ".text": _clipping,
+    ".html": _html,
+    ".htm": _html,
 }
 MAX_BYTES = 20 * 1024 * 1024
 """Larger files are refused: no article is that long, and reading one would stall the build."""
