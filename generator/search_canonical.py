@@ -133,22 +133,22 @@ def _encode_into(value: Cbor, out: bytearray) -> None:
         raise TypeError("booleans are not part of Pagefind's CBOR")
     if isinstance(value, int):
         if value >= 0:
-            _head(0, value, out)
+            cbor_head(0, value, out)
         else:
-            _head(1, -1 - value, out)
+            cbor_head(1, -1 - value, out)
     elif isinstance(value, str):
         raw = value.encode("utf-8")
-        _head(3, len(raw), out)
+        cbor_head(3, len(raw), out)
         out += raw
     elif isinstance(value, list):
-        _head(4, len(value), out)
+        cbor_head(4, len(value), out)
         for item in value:
             _encode_into(item, out)
     else:
         raise TypeError(f"cannot encode {type(value).__name__} as Pagefind CBOR")
 
 
-def _head(major: int, argument: int, out: bytearray) -> None:
+def cbor_head(major: int, argument: int, out: bytearray) -> None:
     if argument < 24:
         out.append(major << 5 | argument)
         return

@@ -43,7 +43,6 @@ from .search_canonical import (
     _canonical_page_order,
     _cbor_items,
     _expect_list,
-    _head,
     _load_checked,
     _pagefind_json,
     _posting_chains,
@@ -51,6 +50,7 @@ from .search_canonical import (
     canonical_word_chunk_bytes,
     cbor_decode,
     cbor_encode,
+    cbor_head,
     full_hash,
     meta_name,
     read_data_file,
@@ -174,7 +174,7 @@ def _chunk_words(payload: bytes) -> dict[str, Word]:
     body = np.where(held, start[firsts[np.minimum(offsets[:-1], max(firsts.size - 1, 0))] + 2], 0)
     text_start = start[text] + np.take(_HEAD_SIZE, heads[text])
     words: dict[str, Word] = {}
-    word, size, own, variants = "", 0, _NO_POSTINGS, []
+    word, size, own, variants = "", 0, NO_POSTINGS, []
     started = False
     for row_start, row_stop, count, first, stop, body_at, end, wordy, weight in zip(
         text_start.tolist(),
@@ -189,7 +189,7 @@ def _chunk_words(payload: bytes) -> dict[str, Word]:
         strict=True,
     ):
         name = payload[row_start:row_stop].decode("utf-8")
-        listed = (count, first, stop, payload[body_at:end]) if count else _NO_POSTINGS
+        listed = (count, first, stop, payload[body_at:end]) if count else NO_POSTINGS
         if wordy:
             if started:
                 words[word] = (size, own, tuple(variants))
@@ -200,7 +200,7 @@ def _chunk_words(payload: bytes) -> dict[str, Word]:
     return words
 
 
-_NO_POSTINGS: Postings = (0, 0, 0, b"")
+NO_POSTINGS: Postings = (0, 0, 0, b"")
 
 
 @dataclass(frozen=True, slots=True)
@@ -225,7 +225,7 @@ def merge_parts(
         if part.language != language or part.version != first.version:
             raise MergeRefused("parts of different languages or Pagefind versions")
     meta_fields = sorted({field for part in parts for field in part.meta_fields})
-    parts = [_with_fields(part, meta_fields) for part in parts]
+    parts = [with_fields(part, meta_fields) for part in parts]
     offsets, total = [], 0
     for part in parts:
         offsets.append(total)
@@ -266,7 +266,7 @@ def merge_parts(
     return MergedBundle(files, list(zip(urls, fragments, strict=True)))
 
 
-def _with_fields(part: PartIndex, meta_fields: list[str]) -> PartIndex:
+def with_fields(part: PartIndex, meta_fields: list[str]) -> PartIndex:
     """The part with its words' meta positions numbering fields as `meta_fields` does.
 
     Pagefind numbers meta fields in name order over all the pages it indexes, and a word's meta
@@ -288,9 +288,9 @@ def _renumbered(listed: Postings, number: list[int]) -> Postings:
     if not count:
         return listed
     out = bytearray()
-    _head(4, count, out)
+    cbor_head(4, count, out)
     out.append(0x83)
-    _head(0, first, out)
+    cbor_head(0, first, out)
     postings = _expect_list(cbor_decode(bytes(out) + rest), count, "postings")
     for posting in postings:
         meta = _expect_list(_expect_list(posting, 3, "posting")[2], None, "meta positions")
@@ -316,7 +316,7 @@ def _merged_sort(
             if value is None:
                 raise MergeRefused(f"no value of sort {name!r} for {urls[offset + number]}")
             keyed.append((value, offset + number))
-    if keyed and all(_number(value) for value, _ in keyed):
+    if keyed and all(is_number(value) for value, _ in keyed):
         raise MergeRefused(f"sort {name!r} holds numbers only, which Pagefind orders as numbers")
     keyed.sort()
     merged = [number for _, number in keyed]
@@ -328,7 +328,7 @@ def _merged_sort(
     return merged
 
 
-def _number(value: str) -> bool:
+def is_number(value: str) -> bool:
     try:
         float(value)
     except ValueError:
@@ -359,7 +359,7 @@ def _word_chunks(
             for offset, entry in held:
                 for form, listed in entry[2]:
                     forms.setdefault(form, []).append((offset, listed))
-            _head(4, len(forms), out)
+            cbor_head(4, len(forms), out)
             for form in sorted(forms):
                 out.append(0x82)
                 _text(form, out)
@@ -388,7 +388,7 @@ def _word_chunks(
 
 def _chunk_payload(count: int, rows: bytearray) -> bytes:
     out = bytearray([0x81])
-    _head(4, count, out)
+    cbor_head(4, count, out)
     return bytes(out + rows)
 
 
@@ -411,7 +411,7 @@ def _chunk_ranges(bounds: list[tuple[str, str]]) -> list[tuple[str, str]]:
 
 def _text(value: str, out: bytearray) -> None:
     raw = value.encode("utf-8")
-    _head(3, len(raw), out)
+    cbor_head(3, len(raw), out)
     out += raw
 
 
@@ -420,17 +420,17 @@ def _postings(lists: Sequence[tuple[int, Postings]], out: bytearray) -> None:
     part's first page delta is written anew."""
     if len(lists) == 1 and not lists[0][0]:  # the first part's: as it was
         count, first, _, rest = lists[0][1]
-        _head(4, count, out)
+        cbor_head(4, count, out)
         if count:
             out.append(0x83)
-            _head(0, first, out)
+            cbor_head(0, first, out)
             out += rest
         return
-    _head(4, sum(listed[0] for _, listed in lists), out)
+    cbor_head(4, sum(listed[0] for _, listed in lists), out)
     previous = 0
     for offset, (count, first, last, rest) in lists:
         if count:
             out.append(0x83)
-            _head(0, offset + first - previous, out)
+            cbor_head(0, offset + first - previous, out)
             out += rest
             previous = offset + last

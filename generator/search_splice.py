@@ -24,15 +24,15 @@ from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
 
-from .search_canonical import _head, cbor_decode, cbor_encode, read_data_file
+from .search_canonical import cbor_decode, cbor_encode, cbor_head, read_data_file
 from .search_merge import (
-    _NO_POSTINGS,
+    NO_POSTINGS,
     MergeRefused,
     PartIndex,
     Postings,
     Word,
-    _number,
-    _with_fields,
+    is_number,
+    with_fields,
 )
 
 OLD_FOLDER = "_broadsheet-old"
@@ -72,7 +72,7 @@ def splice_part(
         raise MergeRefused("the splice's run holds other pages")
     _check_fields(mini, mini_fragments, swaps)
     try:
-        mini = _with_fields(mini, kept.meta_fields)
+        mini = with_fields(mini, kept.meta_fields)
     except ValueError:
         raise MergeRefused("a new version has a meta field the part lacks") from None
     pages = list(kept.pages)
@@ -125,7 +125,7 @@ def _spliced_words(
 ) -> dict[str, Word]:
     words = dict(kept.words)
     for word, (_, own, forms) in mini.words.items():
-        _, kept_own, kept_forms = words.get(word, (0, _NO_POSTINGS, ()))
+        _, kept_own, kept_forms = words.get(word, (0, NO_POSTINGS, ()))
         postings = _swapped(_decoded(kept_own), _decoded(own), swaps, word)
         by_form = {form: _decoded(listed) for form, listed in kept_forms}
         for form, listed in forms:
@@ -167,9 +167,9 @@ def _decoded(listed: Postings) -> list[Posting]:
     if not count:
         return []
     head = bytearray()
-    _head(4, count, head)
+    cbor_head(4, count, head)
     head.append(0x83)
-    _head(0, first, head)
+    cbor_head(0, first, head)
     page, postings = 0, []
     for delta, locs, meta in cbor_decode(bytes(head) + rest):  # type: ignore[union-attr, misc]
         page += delta
@@ -179,15 +179,15 @@ def _decoded(listed: Postings) -> list[Posting]:
 
 def _encoded(postings: list[Posting]) -> Postings:
     if not postings:
-        return _NO_POSTINGS
+        return NO_POSTINGS
     rows, previous = [], 0
     for page, locs, meta in postings:
         rows.append([page - previous, locs, meta])
         previous = page
     head = bytearray()
-    _head(4, len(rows), head)
+    cbor_head(4, len(rows), head)
     head.append(0x83)
-    _head(0, postings[0][0], head)
+    cbor_head(0, postings[0][0], head)
     data = cbor_encode(rows)  # type: ignore[arg-type]
     return len(rows), postings[0][0], postings[-1][0], data[len(head) :]
 
@@ -247,7 +247,7 @@ def _spliced_sorts(
             if value is None:
                 raise MergeRefused(f"no value of sort {name!r} for {kept.urls[page]}")
             values[page] = value
-        if values and all(_number(value) for value in values.values()):
+        if values and all(is_number(value) for value in values.values()):
             raise MergeRefused(f"sort {name!r} holds numbers only: Pagefind orders them as numbers")
         ordered = sorted(pages, key=lambda page: (values[page], page))
         if [page for page in ordered if page not in swapped] != others:
