@@ -129,15 +129,15 @@ def _peak_mb() -> float:
 
 RENDER_CHUNK = 200
 RENDER_FORKED_ARTICLES = 5_000
-"""From this many articles, even an edit renders on more than one process. An edit's render keys and
-links every page, and that alone took 6.1 s in one process at 100,000 articles (233,000 pages),
-4.5 s on two (40,000 articles: 1.7 -> 1.3 s); by then the edit's Pagefind run (one part of a
-shard: 0.15 s) is done and the other core idle. At 11,000 articles, on a machine as busy as one
-of half the speed (`bench/compare.py --half-speed`), the edit took 3.67 s against 3.92 s in one
-process (6 each, taking turns); at full speed 1.86 s against 1.81 s, for 0.2 s more CPU (forking,
-and the workers' results pickled back). Since then the building process renders too, beside `jobs
-- 1` forked ones (`_render_beside`), where a pool of `jobs` left it waiting: 1.58 s against 1.69
-s, 0.14 s less CPU (8 each, taking turns)."""
+"""From this many articles, even an edit renders on more than one process. An edit's render
+keys and links every page, and that alone took 6.1 s in one process at 100,000 articles
+(233,000 pages), 4.5 s on two (40,000 articles: 1.7 -> 1.3 s); by then the edit's Pagefind run
+(one part of a shard: 0.15 s) is done and the other core idle. At 11,000 articles, on a machine
+as busy as one of half the speed (`bench/compare.py --half-speed`), the edit took 3.67 s
+against 3.92 s in one process (6 each, taking turns); at full speed 1.86 s against 1.81 s, for
+0.2 s more CPU (forking, and the workers' results pickled back). Since then the building
+process renders too, beside `jobs - 1` forked ones (`_render_beside`), where a pool of `jobs`
+left it waiting: 1.58 s against 1.69 s, 0.14 s less CPU (8 each, taking turns)."""
 _RENDERING: (
     tuple[
         SiteData,
