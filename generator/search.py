@@ -638,10 +638,8 @@ class ShardRun:
         its folder of documents still holds their old versions; else None. The folder is left
         as it is until the splice is made (`_keep_run`): an early run given up (search_early.py)
         leaves the old versions to the run that follows."""
-        if self.parts is None or self.farms is None or part.number in self.whole:
-            return None
         record = self.records.get(part.number)
-        if record is None:
+        if record is None or self.farms is None or self.render is None or part.number in self.whole:
             return None
         keys = record.documents
         now = {page.path: page.key for page in part.pages}
@@ -651,8 +649,8 @@ class ShardRun:
         if not edited or len(edited) > SPLICE_MOST:
             return None
         old = documents_written(_farm(self.farms, self.work, self.shard, part), edited)
-        last = record.kept() if old is not None and self.render is not None else None
-        if old is None or last is None or self.render is None:
+        last = record.kept() if old is not None else None
+        if old is None or last is None:
             return None
         site = self.work / f"part-{part.number}-splice"
         shutil.rmtree(site, ignore_errors=True)
