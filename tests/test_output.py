@@ -12,6 +12,7 @@ from generator.output import (
     SiteWriter,
     check_relative,
     discarded_folder,
+    link_tree,
     list_spare,
     lock_file,
     mirror_folder,
@@ -180,6 +181,23 @@ def test_a_first_build_leaves_the_next_a_spare_of_its_very_files(tmp_path: Path)
     writer = build_site(out, {"index.html": b"home again", "0/page-0/index.html": b"page 0"})
     assert writer.staged is not None
     assert writer.staged.files.keys() >= {"index.html", "bundle/index.js", "3/page-7/index.html"}
+
+
+def test_a_mirror_stopped_partway_is_made_whole_where_it_stopped(tmp_path: Path) -> None:
+    """The mirror's thread runs at the lowest priority; the build, rather than wait on it,
+    stops it and makes the rest: every folder and a link to every file, none twice."""
+    site, mirror = tmp_path / "site", tmp_path / "mirror"
+    for i in range(12):
+        page = site / f"{i % 3}" / f"page-{i}" / "index.html"
+        page.parent.mkdir(parents=True, exist_ok=True)
+        page.write_bytes(f"page {i}".encode())
+    mirror.mkdir()
+    (mirror / "0" / "page-0").mkdir(parents=True)  # what a stopped run made
+    os.link(site / "0" / "page-0" / "index.html", mirror / "0" / "page-0" / "index.html")
+    with pytest.raises(FileExistsError):
+        link_tree(site, mirror)
+    link_tree(site, mirror, resume=True)
+    assert _same_files(site, mirror)
 
 
 def test_a_second_build_makes_no_mirror(tmp_path: Path) -> None:
