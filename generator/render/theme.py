@@ -59,7 +59,10 @@ def find_theme(config: SiteConfig) -> Theme:
 def make_environment(theme: Theme, compiled: Path | None = None) -> jinja2.Environment:
     """A Jinja2 environment that escapes everything and fails loudly on undefined names.
     `compiled` is a folder to keep compiled templates in (by their source): every build's
-    processes otherwise compile the theme again, 0.1 s each."""
+    processes otherwise compile the theme again, 0.1 s each. Each build makes its own
+    environment, so a template is not checked for changes each time a page asks for it
+    (`auto_reload`: a stat of its file, 30,000 of them in a first build of 11,000 articles,
+    1.1 s of CPU)."""
     loaders: list[jinja2.BaseLoader] = []
     if theme.site_templates.is_dir():
         loaders.append(jinja2.FileSystemLoader(str(theme.site_templates)))
@@ -71,6 +74,7 @@ def make_environment(theme: Theme, compiled: Path | None = None) -> jinja2.Envir
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
+        auto_reload=False,
         bytecode_cache=jinja2.FileSystemBytecodeCache(str(compiled)) if compiled else None,
     )
     env.filters["search_text"] = search_text
