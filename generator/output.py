@@ -27,7 +27,7 @@ import weakref
 from collections.abc import Callable, Collection, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from .errors import OutputError
 
@@ -230,13 +230,24 @@ def write_file(
             return False, file_stat(now)
     except OSError:
         pass
-    _clear(target)
-    if not target.parent.is_dir():
-        _make_parent(target)
-    with open(target, "xb") as handle:  # a new file: never write through a link to the live site
+    with _new_file(target) as handle:  # a new file: never write through a link to the live site
         handle.write(data)
         handle.flush()
         return True, file_stat(os.fstat(handle.fileno()))
+
+
+def _new_file(target: Path) -> BinaryIO:
+    """`target` opened as a new file. Made straight away where its folder exists and nothing
+    stands there (a first build's every page: the unlink and the folder's stat that clearing
+    the place first costs are saved); else the place is cleared and the folder made."""
+    try:
+        return open(target, "xb")
+    except (FileExistsError, FileNotFoundError, NotADirectoryError, IsADirectoryError):
+        pass
+    _clear(target)
+    if not target.parent.is_dir():
+        _make_parent(target)
+    return open(target, "xb")
 
 
 def link_if_unchanged(

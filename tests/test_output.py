@@ -20,6 +20,7 @@ from generator.output import (
     retired_folder,
     spare_folder,
     staging_folder,
+    write_file,
     write_new_file,
 )
 from tests import helpers
@@ -267,6 +268,30 @@ def test_a_new_file_replaces_what_stands_there_without_writing_through_it(tmp_pa
         assert (staging / relative).read_bytes() == relative.encode()
     assert live.read_bytes() == b"live"
     assert live.stat().st_nlink == 1
+
+
+def test_a_page_replaces_what_stands_in_its_place_without_writing_through_it(
+    tmp_path: Path,
+) -> None:
+    """The same for a page written into a reused staging folder (`write_file`), which opens its
+    file straight away and clears the place only where that fails."""
+    site, staging = tmp_path / "site", tmp_path / "staging"
+    site.mkdir()
+    (site / "live.html").write_bytes(b"live")
+    staging.mkdir()
+    os.link(site / "live.html", staging / "linked.html")
+    (staging / "folder.html").mkdir()
+    (staging / "folder.html" / "inside").write_bytes(b"old")
+    (staging / "file").write_bytes(b"in the way")
+    os.symlink(site / "live.html", staging / "symlink.html")
+    cases = ("linked.html", "folder.html", "file/inside.html", "new/deep/one.html", "symlink.html")
+    for relative in cases:
+        written, _ = write_file(staging, site, relative, relative.encode())
+        assert written
+        assert (staging / relative).read_bytes() == relative.encode()
+        assert not (staging / relative).is_symlink()
+    assert (site / "live.html").read_bytes() == b"live"
+    assert (site / "live.html").stat().st_nlink == 1
 
 
 @settings(max_examples=500, deadline=None)
