@@ -230,24 +230,10 @@ def write_file(
             return False, file_stat(now)
     except OSError:
         pass
-    with _new_file(target) as handle:  # a new file: never write through a link to the live site
+    with _open_new_file(os.fspath(target)) as handle:  # never through a link to the live site
         handle.write(data)
         handle.flush()
         return True, file_stat(os.fstat(handle.fileno()))
-
-
-def _new_file(target: Path) -> BinaryIO:
-    """`target` opened as a new file. Made straight away where its folder exists and nothing
-    stands there (a first build's every page: the unlink and the folder's stat that clearing
-    the place first costs are saved); else the place is cleared and the folder made."""
-    try:
-        return open(target, "xb")
-    except (FileExistsError, FileNotFoundError, NotADirectoryError, IsADirectoryError):
-        pass
-    _clear(target)
-    if not target.parent.is_dir():
-        _make_parent(target)
-    return open(target, "xb")
 
 
 def link_if_unchanged(
@@ -418,16 +404,21 @@ def write_new_file(target: str, data: bytes) -> None:
     site's file there, which must never be written through. Made exclusively (no temporary
     file and rename: a first build writes 11,000 search fragments this way); whatever stands
     in its place is removed first."""
+    with _open_new_file(target) as handle:
+        handle.write(data)
+
+
+def _open_new_file(target: str) -> BinaryIO:
+    """`target` opened as a new file (see `write_new_file`): straight away where its folder is
+    there and nothing stands in its place, as for every page of a first build (no unlink and
+    no stat of the folder first); else after clearing the place or making the folder."""
     try:
-        handle = open(target, "xb")  # noqa: SIM115 (closed below)
+        return open(target, "xb")
     except FileExistsError:
         _clear(Path(target))
-        handle = open(target, "xb")  # noqa: SIM115
     except (FileNotFoundError, NotADirectoryError):
         _make_parent(Path(target))
-        handle = open(target, "xb")  # noqa: SIM115
-    with handle:
-        handle.write(data)
+    return open(target, "xb")
 
 
 def _remove_file(path: str) -> None:

@@ -61,8 +61,8 @@ def make_environment(theme: Theme, compiled: Path | None = None) -> jinja2.Envir
     `compiled` is a folder to keep compiled templates in (by their source): every build's
     processes otherwise compile the theme again, 0.1 s each. Each build makes its own
     environment, so a template is not checked for changes each time a page asks for it
-    (`auto_reload`: a stat of its file, 30,000 of them in a first build of 11,000 articles,
-    1.1 s of CPU)."""
+    (`auto_reload`: a stat of its file, 30,000 of them in a first build of 11,000 articles;
+    its user CPU 30.2-30.4 s against 30.2-31.5 s, 3 builds each taking turns)."""
     loaders: list[jinja2.BaseLoader] = []
     if theme.site_templates.is_dir():
         loaders.append(jinja2.FileSystemLoader(str(theme.site_templates)))
