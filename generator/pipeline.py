@@ -26,7 +26,7 @@ from .analysis.archive import Grouped, MemoStore, find_related, group_stories, p
 from .analysis.diff import VersionDiff
 from .analysis.features import ArticleFeatures, compute_features, compute_features_in_parallel
 from .analysis.features import cache_key as features_key
-from .analysis.parallel import Forked, can_fork
+from .analysis.parallel import Forked, can_fork, default_jobs
 from .analysis.taxonomy import Taxonomies, build_taxonomies
 from .cache import CACHE_DIR, CODE, Cache, entry_key
 from .config import SiteConfig
@@ -441,12 +441,6 @@ def release_memory() -> None:
     if sys.platform.startswith("linux"):
         with contextlib.suppress(OSError, AttributeError):
             ctypes.CDLL(None).malloc_trim(0)  # libc's, loaded (find_library runs ldconfig)
-
-
-def default_jobs() -> int:
-    return max(
-        1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
-    )
 
 
 def build(

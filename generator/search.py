@@ -50,7 +50,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from . import search_state
-from .analysis.parallel import Forked, can_fork, map_inherited
+from .analysis.parallel import Forked, can_fork, default_jobs, map_inherited
 from .config import SearchSettings
 from .errors import SearchIndexError
 from .output import FileStat, Staged, file_stat, place_link, replace_file, write_new_file
@@ -867,12 +867,25 @@ def _run_pagefind(
         command += ["--force-language", _force_language(language), "--quiet"]
         work.mkdir(parents=True, exist_ok=True)
         with open(work / "pagefind.log", "wb") as log:  # a file, not a pipe: nothing to drain
-            process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=log, stderr=log)
+            process = subprocess.Popen(
+                command, stdin=subprocess.DEVNULL, stdout=log, stderr=log, env=_pagefind_env()
+            )
     except BaseException:
         if scratch:
             shutil.rmtree(scratch, ignore_errors=True)
         raise
     return PagefindRun(part, work, process, scratch, documents)
+
+
+@functools.lru_cache(maxsize=1)
+def _pagefind_env() -> dict[str, str]:
+    """The environment of a Pagefind run: its thread pools (Rayon's and Tokio's) sized to its
+    share of the cores, `PAGEFIND_AT_ONCE` runs sharing them beside the Python that renders and
+    reads their documents. With a pool per core each, two runs on two cores took 10% more CPU
+    (0.99-1.10 s against 0.88-0.91 s for 700 documents) and a first build at 11,000 articles
+    1.2-2.7 s longer (3 A/B pairs). A size the user set stays."""
+    share = str(max(1, default_jobs() // PAGEFIND_AT_ONCE))
+    return {"RAYON_NUM_THREADS": share, "TOKIO_WORKER_THREADS": share, **os.environ}
 
 
 Made = dict[str, tuple[str | bytes, str]]

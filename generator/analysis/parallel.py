@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import multiprocessing
 import multiprocessing.process
+import os
 import pickle
 import sys
 from collections.abc import Callable, Iterable
@@ -25,6 +26,13 @@ _inherited: tuple[Callable[[Any, Any], Any], Any] | None = None
 
 def can_fork() -> bool:
     return sys.platform != "win32"
+
+
+def default_jobs() -> int:
+    """The cores this process may run on."""
+    if hasattr(os, "sched_getaffinity"):
+        return max(1, len(os.sched_getaffinity(0)))
+    return os.cpu_count() or 1
 
 
 def map_inherited(
