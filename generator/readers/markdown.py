@@ -268,15 +268,61 @@ def _example(key: str) -> str:
 
 def render_body(body: str) -> tuple[str, tuple[str, ...]]:
     """The body as sanitised HTML (no scripts, handlers or unsafe URLs) and as plain paragraphs."""
+    prose = plain_prose(body)
+    if prose is None:
+        return render_markdown(body)
+    html = "".join("<p>" + _escape("\n".join(lines)) + "</p>\n" for lines in prose)
+    paragraphs = (clean_text(" ".join(lines)) for lines in prose)
+    return _sanitise(html), tuple(text for text in paragraphs if text)
+
+
+def render_markdown(body: str) -> tuple[str, tuple[str, ...]]:
+    """`render_body` by markdown-it, whatever the body holds."""
     tokens = _MD.parse(body)
     _headings_from_h2(tokens)
-    html = _MD.renderer.render(tokens, _MD.options, {})
+    return _sanitise(_MD.renderer.render(tokens, _MD.options, {})), paragraphs_of(tokens)
+
+
+def _sanitise(html: str) -> str:
     safe = nh3.clean(html, url_schemes=_URL_SCHEMES, link_rel="noopener noreferrer")
-    safe = _HREFLESS_REL.sub("<a>", safe)  # a link whose unsafe href was dropped keeps no rel
-    return safe, paragraphs_of(tokens)
+    return _HREFLESS_REL.sub("<a>", safe)  # a link whose unsafe href was dropped keeps no rel
 
 
 _HREFLESS_REL = re.compile(r'<a rel="noopener noreferrer">')
+
+_NOT_PROSE = re.compile(r"[\\`*_\[\]<>~|\t\r\x00]|&[#A-Za-z0-9]+;")
+"""What may be Markdown anywhere in a line (emphasis, code, links, HTML, strikethrough, tables,
+escapes, entities), or what markdown-it rewrites (tabs, CRs, NULs)."""
+_BLOCK_START = re.compile(r"[#>\-+*=_`~<|]|\d{1,9}[.)]")
+"""What may begin a block other than a paragraph: a heading, quote, list, rule or fence."""
+
+
+def plain_prose(body: str) -> list[list[str]] | None:
+    """The lines of each paragraph of a body that is plain prose, where Markdown could mean
+    nothing but paragraphs; None where it could mean more. Most news text is plain prose, and
+    markdown-it took 0.13 ms a BBC article where this and the sanitiser take 0.03 ms: a
+    first build at 11,000 articles saves about a second of CPU. The tests check that both
+    give the same for any text."""
+    if _NOT_PROSE.search(body):
+        return None
+    paragraphs: list[list[str]] = []
+    lines: list[str] = []
+    for line in body.split("\n"):
+        if not line.strip(" "):  # a blank line
+            if lines:
+                paragraphs.append(lines)
+                lines = []
+        elif line != line.strip() or _BLOCK_START.match(line):
+            return None
+        else:
+            lines.append(line)
+    if lines:
+        paragraphs.append(lines)
+    return paragraphs
+
+
+def _escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace('"', "&quot;")
 
 
 def _headings_from_h2(tokens: list[Token]) -> None:
