@@ -59,8 +59,10 @@ from .search_canonical import canonicalise_bundle
 from .search_farm import (
     FARM_FOLDER,
     documents_written,
+    farm_file,
     farm_name,
     fill_farm,
+    lay_out,
     put_documents,
     remove_other_farms,
 )
@@ -537,9 +539,9 @@ def _index_shard(
 
 @dataclass
 class PagefindRun:
-    """Pagefind indexing one folder of documents (a shard's, or a part's: `part`) into `out`
-    (under `work`, or a scratch folder in memory: see `_scratch_folder`), its output going to
-    `work`/pagefind.log."""
+    """Pagefind indexing one shard's or part's (`part`) documents into `out`: the documents
+    laid out in a folder `site` beside it, both under `work` or a scratch folder in memory
+    (see `_scratch_folder`); what Pagefind prints goes to `work`/pagefind.log."""
 
     part: Part | None
     work: Path
@@ -604,7 +606,8 @@ class ShardRun:
     pending: list[Part] = field(default_factory=list)
     """Parts to index that Pagefind has not started on (see `PARTS_AT_ONCE`)."""
     filled: int | None = None
-    """The number of the next pending part, once its documents are rendered into its folder."""
+    """The number of the next pending part, once its documents are made (`documents_filled`)."""
+    documents_filled: dict[str, bytes] = field(default_factory=dict)
     refused: MergeRefused | None = None
     """Why a part Pagefind indexed cannot be merged, if one cannot (see `_merge_shard`)."""
     whole: set[int] = field(default_factory=set)
@@ -626,10 +629,10 @@ class ShardRun:
             part = self.pending.pop(0)
             run = self._splice(part)
             if run is None:
-                farm = self._fill(part)
+                documents = self._fill(part)
                 self.filled = None
                 work = self.work / f"part-{part.number}"
-                run = _run_pagefind(farm, work, self.language, part, len(part.pages))
+                run = _run_pagefind(documents, work, self.language, part)
             self.runs.append(run)
 
     def _splice(self, part: Part) -> PagefindRun | None:
@@ -648,19 +651,15 @@ class ShardRun:
         edited = {path: keys[path] for path, key in now.items() if key != keys[path]}
         if not edited or len(edited) > SPLICE_MOST:
             return None
-        old = documents_written(_farm(self.farms, self.work, self.shard, part), edited)
+        old = documents_written(_farm(self.farms, self.shard, part), edited)
         last = record.kept() if old is not None else None
         if old is None or last is None:
             return None
-        site = self.work / f"part-{part.number}-splice"
-        shutil.rmtree(site, ignore_errors=True)
         new = {path: (now[path], self.render(path)) for path in sorted(edited)}
-        for path, data in old.items():
-            for target, made in ((site / OLD_FOLDER / path, data), (site / path, new[path][1])):
-                target.parent.mkdir(parents=True, exist_ok=True)
-                target.write_bytes(made)
+        both = {f"{OLD_FOLDER}/{path}": data for path, data in old.items()}
+        both.update((path, data) for path, (_, data) in new.items())
         work = self.work / f"part-{part.number}-spliced"
-        run = _run_pagefind(site, work, self.language, part, 2 * len(edited))
+        run = _run_pagefind(both, work, self.language, part)
         run.splice = Splice(last, [page_url(path) for path in new], new)
         return run
 
@@ -704,8 +703,8 @@ class ShardRun:
                 self.pending.insert(0, part)
             else:
                 self.kept[part.number] = keep_made_part(self.parts, part, index, files)
-                if self.farms:  # after: a run given up leaves the old versions in place
-                    farm = _farm(self.farms, self.work, self.shard, part)
+                farm = _farm(self.farms, self.shard, part)
+                if farm:  # after: a run given up leaves the old versions in place
                     put_documents(farm, run.splice.documents)
             if run.scratch:
                 shutil.rmtree(run.scratch, ignore_errors=True)
@@ -721,14 +720,14 @@ class ShardRun:
             shutil.rmtree(run.scratch, ignore_errors=True)
             run.scratch = None
 
-    def _fill(self, part: Part) -> Path:
-        """The folder of the part's documents, rendered into it unless they already are."""
-        farm = _farm(self.farms, self.work, self.shard, part)
+    def _fill(self, part: Part) -> dict[str, bytes]:
+        """The part's documents, by path (see `fill_farm`), made once."""
         if self.filled != part.number:
             assert self.render is not None
-            fill_farm(farm, part.pages, self.render)
+            farm = _farm(self.farms, self.shard, part)
+            self.documents_filled = fill_farm(farm, part.pages, self.render)
             self.filled = part.number
-        return farm
+        return self.documents_filled
 
     def stop(self) -> None:
         self.pending.clear()
@@ -744,9 +743,9 @@ _SCRATCH_PREFIX = "broadsheet-pagefind-"
 
 
 def _scratch_folder(documents: int) -> Path | None:
-    """A new folder in memory for one shard's Pagefind output, or None (no such file system,
-    or less room than 64 KB per document plus 64 MB, where a bundle takes 6 KB per document:
-    it is then written beside the site).
+    """A new folder in memory for one Pagefind run's documents and output, or None (no such
+    file system, or less room than 64 KB per document plus 64 MB, where a document and its
+    share of the bundle take 10-15 KB: they are then written beside the site).
     Pagefind writes 770 files per shard from 50 threads; on ext4 their creation costs 0.6 s
     of kernel time that a memory file system does not (1.65 -> 1.3 s per shard on 2 cores).
     Folders left by killed builds (named by their process) are removed first."""
@@ -811,8 +810,8 @@ def start_shard(
                         running.records[part.number] = record
             running.pump()
         else:
-            farm = _farm(farms, work, shard, None)
-            running.runs.append(_start_pagefind(render, shard.pages, farm, work, language, None))
+            documents = fill_farm(_farm(farms, shard, None), shard.pages, render)
+            running.runs.append(_run_pagefind(documents, work, language, None))
     except OSError as exc:
         running.stop()
         raise SearchIndexError(f"Could not index the search documents: {exc}") from exc
@@ -837,35 +836,28 @@ def _spliced(run: PagefindRun, part: Part) -> tuple[PartIndex, dict[str, bytes]]
     return index, dict(sorted({**scripts, **spliced}.items()))
 
 
-def _farm(farms: Path | None, work: Path, shard: Shard, part: Part | None) -> Path:
-    """The folder of a shard's (or part's) documents: kept under `farms`, or in `work`."""
-    name = farm_name(shard.number) + (f"-part-{part.number}" if part else "")
-    return farms / name if farms else work / f"site-{name}"
-
-
-def _start_pagefind(
-    render: Render,
-    pages: Sequence[SearchPage],
-    farm: Path,
-    work: Path,
-    language: str,
-    part: Part | None,
-) -> PagefindRun:
-    fill_farm(farm, pages, render)
-    return _run_pagefind(farm, work, language, part, len(pages))
+def _farm(farms: Path | None, shard: Shard, part: Part | None) -> Path | None:
+    """The file a shard's (or part's) documents are kept in, if they are kept."""
+    if farms is None:
+        return None
+    return farm_file(farms, farm_name(shard.number) + (f"-part-{part.number}" if part else ""))
 
 
 def _run_pagefind(
-    farm: Path, work: Path, language: str, part: Part | None, documents: int
+    documents: dict[str, bytes], work: Path, language: str, part: Part | None
 ) -> PagefindRun:
-    """Start Pagefind on `farm`, writing into a scratch folder in memory, or `work`/out."""
-    scratch = _scratch_folder(documents)
+    """Start Pagefind on the documents (path -> bytes), laid out in a scratch folder in memory,
+    or in `work`, and writing its bundle beside them."""
+    scratch = _scratch_folder(len(documents))
     try:
         executable, _ = _pagefind()
-        out = (scratch or work) / "out"
-        command = [executable, "--site", str(farm), "--output-path", str(out)]
-        command += ["--force-language", _force_language(language), "--quiet"]
+        site, out = (scratch or work) / "site", (scratch or work) / "out"
         work.mkdir(parents=True, exist_ok=True)
+        if not scratch:
+            shutil.rmtree(site, ignore_errors=True)  # a run's before it, in a reused work folder
+        lay_out(site, documents)
+        command = [executable, "--site", str(site), "--output-path", str(out)]
+        command += ["--force-language", _force_language(language), "--quiet"]
         with open(work / "pagefind.log", "wb") as log:  # a file, not a pipe: nothing to drain
             process = subprocess.Popen(
                 command, stdin=subprocess.DEVNULL, stdout=log, stderr=log, env=_pagefind_env()
@@ -874,7 +866,7 @@ def _run_pagefind(
         if scratch:
             shutil.rmtree(scratch, ignore_errors=True)
         raise
-    return PagefindRun(part, work, process, scratch, documents)
+    return PagefindRun(part, work, process, scratch, len(documents))
 
 
 @functools.lru_cache(maxsize=1)
@@ -982,15 +974,11 @@ def _whole_shard(running: ShardRun, bundle: Path) -> tuple[Made, list[tuple[str,
     """The shard indexed by one run, where its parts cannot be merged exactly."""
     shard = running.shard
     assert running.render is not None
-    site = running.work / "whole"
+    documents: dict[str, bytes] = {}
     for part in shard.parts:
-        farm = _farm(running.farms, running.work, shard, part)
-        fill_farm(farm, part.pages, running.render)
-        for page in part.pages:
-            target = site / page.path
-            target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(farm / page.path, target)
-    run = _run_pagefind(site, running.work / "whole-run", running.language, None, len(shard.pages))
+        farm = _farm(running.farms, shard, part)
+        documents.update(fill_farm(farm, part.pages, running.render))
+    run = _run_pagefind(documents, running.work / "whole-run", running.language, None)
     running.runs.append(run)
     run.wait(shard)
     return _canonical_run(run, running.folder, bundle)
