@@ -125,6 +125,9 @@ class Cache:
         """Keys this connection found or stored: entries the database holds for this build."""
         self.renewed = False
         """The database was found damaged during this build and started afresh."""
+        self.held_at_open = 0
+        """Entries the database held when this connection opened it: none, and nothing in it
+        can be stale at the end of the build."""
         self._db: sqlite3.Connection | None = None
         self._db = self._open()
 
@@ -154,7 +157,7 @@ class Cache:
                 if verdict != "ok":
                     found = verdict.replace("*** in database main ***", "").strip()
                     raise sqlite3.DatabaseError(f"quick check: {' '.join(found.split())}")
-            db.execute("SELECT count(*) FROM entries").fetchone()
+            self.held_at_open = int(db.execute("SELECT count(*) FROM entries").fetchone()[0])
         except BaseException:
             db.close()
             raise
@@ -262,7 +265,7 @@ class Cache:
         costs a pass over every key (0.25 s at 11,000 articles, on each edit). The entries this
         process did not find or store are counted stale: those other processes stored are too,
         so the estimate only errs towards pruning sooner."""
-        if self._db is None:
+        if self._db is None or not self.held_at_open:  # a first build's are all of use
             return
         try:
             stored = int(self._db.execute("SELECT count(*) FROM entries").fetchone()[0])
