@@ -22,6 +22,8 @@ ParagraphKind = Literal["same", "added", "removed", "moved", "changed"]
 PAIR_SIMILARITY = 0.5
 
 _TOKEN = re.compile(r"\s+|\w+(?:['’]\w+)*|[^\w\s]")
+_WORD_OR_MARK = re.compile(r"\w+(?:['’]\w+)*|[^\w\s]")
+"""`_TOKEN` but spaces."""
 #: Word-level diff units: a word or punctuation mark with the spaces after it (fewer, rarer
 #: units than separate space tokens, so difflib stays fast).
 _UNIT = re.compile(r"\s+|(?:\w+(?:['’]\w+)*|[^\w\s])\s*")
@@ -233,10 +235,9 @@ def _pair(
 
 
 def _key(paragraph: str) -> str:
-    """A paragraph as compared: typography made uniform, whitespace collapsed, case kept."""
-    return " ".join(
-        _TOKEN.sub(lambda m: f" {m.group(0)} ", paragraph.translate(_TYPOGRAPHY)).split()
-    )
+    """A paragraph as compared: typography made uniform, its words and marks one space apart,
+    case kept."""
+    return " ".join(_WORD_OR_MARK.findall(paragraph.translate(_TYPOGRAPHY)))
 
 
 def _token_key(token: str) -> str:

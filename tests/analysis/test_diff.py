@@ -6,7 +6,10 @@ import datetime as dt
 import time
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from generator.analysis import diff
 from generator.analysis.diff import diff_versions, diff_words
 from tests.analysis.clippings import clipping_paths, read_clipping
 from tests.factories import make_article
@@ -89,3 +92,12 @@ def test_diff_of_fifty_paragraphs_takes_a_few_milliseconds():
     start = time.perf_counter()
     diff_versions(old, new)
     assert time.perf_counter() - start < 0.5
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.sampled_from(list("ab1 ’'\"“—–-.,\t\n\u00a0\u2028\x1c\u200bé"))))
+def test_a_paragraph_is_compared_by_its_words_and_marks_whatever_its_spacing(text):
+    typeset = text.translate(diff._TYPOGRAPHY)
+    tokens = [t for t in diff._TOKEN.findall(typeset) if not t.isspace()]
+    assert diff._key(text) == " ".join(tokens)
+    assert diff._key(text) == diff._key("  ".join(text.split()))
