@@ -389,12 +389,12 @@ class HeldBundle:
 
 
 def _farm_names(shards: list[Shard]) -> set[str]:
-    """The folders of documents the shards use: one per shard, or one per part."""
-    return {
-        farm_name(shard.number) + (f"-part-{part.number}" if part else "")
-        for shard in shards
-        for part in (shard.parts or (None,))
-    }
+    """The kept documents' files the shards use (see `_farm`): one per shard, or per part."""
+    return {_farm_stem(shard, part) for shard in shards for part in (shard.parts or (None,))}
+
+
+def _farm_stem(shard: Shard, part: Part | None) -> str:
+    return farm_name(shard.number) + (f"-part-{part.number}" if part else "")
 
 
 def _in(folder: str, relative: str) -> str:
@@ -605,9 +605,8 @@ class ShardRun:
 
     pending: list[Part] = field(default_factory=list)
     """Parts to index that Pagefind has not started on (see `PARTS_AT_ONCE`)."""
-    filled: int | None = None
-    """The number of the next pending part, once its documents are made (`documents_filled`)."""
-    documents_filled: dict[str, bytes] = field(default_factory=dict)
+    filled: tuple[int, dict[str, bytes]] | None = None
+    """The next pending part's number and documents, once they are made (`_fill`)."""
     refused: MergeRefused | None = None
     """Why a part Pagefind indexed cannot be merged, if one cannot (see `_merge_shard`)."""
     whole: set[int] = field(default_factory=set)
@@ -722,12 +721,11 @@ class ShardRun:
 
     def _fill(self, part: Part) -> dict[str, bytes]:
         """The part's documents, by path (see `fill_farm`), made once."""
-        if self.filled != part.number:
+        if self.filled is None or self.filled[0] != part.number:
             assert self.render is not None
             farm = _farm(self.farms, self.shard, part)
-            self.documents_filled = fill_farm(farm, part.pages, self.render)
-            self.filled = part.number
-        return self.documents_filled
+            self.filled = part.number, fill_farm(farm, part.pages, self.render)
+        return self.filled[1]
 
     def stop(self) -> None:
         self.pending.clear()
@@ -840,7 +838,7 @@ def _farm(farms: Path | None, shard: Shard, part: Part | None) -> Path | None:
     """The file a shard's (or part's) documents are kept in, if they are kept."""
     if farms is None:
         return None
-    return farm_file(farms, farm_name(shard.number) + (f"-part-{part.number}" if part else ""))
+    return farm_file(farms, _farm_stem(shard, part))
 
 
 def _run_pagefind(
