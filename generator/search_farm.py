@@ -20,6 +20,7 @@ import shutil
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from .cache import write_state
 from .search_shards import SearchPage
 
 FARM_FOLDER = "search-documents"
@@ -92,12 +93,7 @@ def load_farm(farm: Path) -> Documents:
 
 
 def _save(farm: Path, documents: Documents) -> None:
-    """Written whole, then renamed: a killed build leaves the old file or the new one."""
-    farm.parent.mkdir(parents=True, exist_ok=True)
-    partial = farm.with_name(f".{farm.name}.partial")
-    with open(partial, "wb") as handle:
-        pickle.dump(documents, handle, protocol=pickle.HIGHEST_PROTOCOL)
-    os.replace(partial, farm)
+    write_state(farm.parent, farm.name, pickle.dumps(documents, pickle.HIGHEST_PROTOCOL))
 
 
 def farm_file(farms: Path, name: str) -> Path:

@@ -72,7 +72,7 @@ def test_farms_of_shards_that_are_gone_and_older_folders_of_documents_are_remove
     old_folder.parent.mkdir(parents=True)
     old_folder.write_text("old")
     (tmp_path / "shard-0.json").write_text("{}")
-    (tmp_path / ".shard-0.pickle.partial").write_text("a killed build's")
+    (tmp_path / "shard-0.pickle.tmp").write_text("a killed build's")
 
     remove_other_farms(tmp_path, {"shard-0"})
 
