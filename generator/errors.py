@@ -75,3 +75,7 @@ class OutputError(BroadsheetError):
 
 class SearchIndexError(BroadsheetError):
     """Pagefind could not index the built site."""
+
+
+class ServeError(BroadsheetError):
+    """`broadsheet serve` cannot listen where it was asked to."""

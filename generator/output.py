@@ -97,6 +97,12 @@ def search_folder(output_dir: Path) -> Path:
     return output_dir.with_name(f".{output_dir.name}.search")
 
 
+def fresh_bundle_folder(output_dir: Path) -> Path:
+    """Where serve makes the next search bundle before it swaps it in: beside the site, not in
+    it, as a page rebuild that lands meanwhile puts another folder in the site's place."""
+    return output_dir.with_name(f".{output_dir.name}.search-new")
+
+
 def retired_folder(output_dir: Path) -> Path:
     return output_dir.with_name(f".{output_dir.name}.previous")
 
@@ -797,18 +803,20 @@ class _Mirror:
         self._thread.join()
 
 
-def replace_folder(new: Path, current: Path) -> None:
+def swap_folder(new: Path, current: Path) -> Path | None:
     """Put folder `new` where `current` is, in one step where the OS allows (serve swaps the
-    search bundle of the live site this way), then delete the old one."""
+    search bundle of the live site this way); gives where the old one is now, for the caller
+    to delete (None where there was none)."""
     if current.exists() and _exchange(new, current):
-        shutil.rmtree(new, ignore_errors=True)  # now holds the old folder
-        return
-    retired = current.with_name(f".{current.name}.old")
+        return new  # now holds the old folder
+    retired = new.with_name(f"{new.name}.old")
     shutil.rmtree(retired, ignore_errors=True)
     if current.exists():
         current.rename(retired)
+        new.rename(current)
+        return retired
     new.rename(current)
-    shutil.rmtree(retired, ignore_errors=True)
+    return None
 
 
 def _exchange(a: Path, b: Path) -> bool:

@@ -32,8 +32,8 @@ from watchdog.observers import Observer
 from . import manifest
 from .cache import CACHE_DIR
 from .config import SiteConfig
-from .errors import BroadsheetError
-from .output import replace_folder
+from .errors import BroadsheetError, ServeError
+from .output import fresh_bundle_folder, swap_folder
 from .pipeline import BuildReport, build
 from .preview import quick_update
 from .readers import is_editor_temp
@@ -252,16 +252,26 @@ def make_server(
         (Handler,),
         {"state": state, "base_path": config.base_path, "output_dir": config.output_dir},
     )
-    server = http.server.ThreadingHTTPServer((host, port), handler)
+    try:
+        server = http.server.ThreadingHTTPServer((host, port), handler)
+    except OSError as exc:
+        reason = exc.strerror or str(exc)
+        raise ServeError(
+            f"cannot listen on {host}:{port}: {reason}. Stop what uses it, or pass --port with "
+            "another port (--port 0 takes any free one)."
+        ) from exc
     server.daemon_threads = True
     return server
 
 
 class SearchRefresher:
-    """Rebuilds the Pagefind index after page rebuilds, one at a time, never blocking them."""
+    """Rebuilds the Pagefind index after page rebuilds, one at a time, never blocking them.
+    `swap` is held by each page rebuild: the new bundle goes live between two of them, never
+    while one carries the live bundle over into its site."""
 
-    def __init__(self, on_done: Callable[[str | None], None]) -> None:
+    def __init__(self, on_done: Callable[[str | None], None], swap: threading.Lock) -> None:
         self.on_done = on_done
+        self.swap = swap
         self.wanted = threading.Event()
         self.stop = threading.Event()
         self._latest: tuple[SiteConfig, SiteData] | None = None
@@ -287,17 +297,21 @@ class SearchRefresher:
             if latest is None:
                 continue
             try:
-                refresh_search_index(*latest)
+                refresh_search_index(*latest, swap=self.swap)
                 self.on_done(None)
             except Exception as exc:  # reported, never fatal to serving
                 self.on_done(str(exc))
 
 
-def refresh_search_index(config: SiteConfig, site: SiteData) -> SearchStats:
-    """Index the site's articles into a fresh folder, then swap it for the live pagefind/.
-    Shards whose documents did not change are linked from the old one, as in a build."""
+def refresh_search_index(
+    config: SiteConfig, site: SiteData, swap: threading.Lock | None = None
+) -> SearchStats:
+    """Index the site's articles into a fresh folder, then swap it for the live pagefind/
+    (holding `swap`, where given). Shards whose documents did not change are linked from the
+    old one, as in a build. Made in the site, the fresh folder went away with it when a page
+    rebuild landed meanwhile, and the search was lost until the next refresh."""
     output = config.output_dir
-    fresh = output / ".pagefind.new"
+    fresh = fresh_bundle_folder(output)
     shutil.rmtree(fresh, ignore_errors=True)
     current = output / BUNDLE_FOLDER
     stats = index_site(
@@ -310,7 +324,10 @@ def refresh_search_index(config: SiteConfig, site: SiteData) -> SearchStats:
         state_dir=config.root / CACHE_DIR,
     )
     if stats.shards:
-        replace_folder(fresh, current)
+        with swap or contextlib.nullcontext():
+            retired = swap_folder(fresh, current)
+        if retired:
+            shutil.rmtree(retired, ignore_errors=True)
     return stats
 
 
@@ -384,6 +401,7 @@ def serve(
     stop = stop or threading.Event()
     state = ServeState()
     search = config.search.enabled
+    server = make_server(config, state, host, port)  # a port in use is said before the build
     echo("Building…")
     try:
         report = rebuild(config, search=search)
@@ -396,6 +414,9 @@ def serve(
         state.publish(str(exc))
         echo(f"error: {exc}")
         config.output_dir.mkdir(parents=True, exist_ok=True)
+    except BaseException:
+        server.server_close()
+        raise
 
     def search_done(error: str | None) -> None:
         if error:
@@ -403,10 +424,10 @@ def serve(
         else:
             log.info("search index refreshed")
 
-    refresher = SearchRefresher(search_done) if search else None
+    swap = threading.Lock()  # the live search bundle: carried over, or swapped for a new one
+    refresher = SearchRefresher(search_done, swap) if search else None
     if refresher:
         refresher.request(config, site)
-    server = make_server(config, state, host, port)
     server_thread = threading.Thread(target=server.serve_forever, name="http", daemon=True)
     server_thread.start()
     changes: queue.Queue[str] = queue.Queue()
@@ -443,7 +464,8 @@ def serve(
             try:
                 if reload_config and reconfigured:
                     config = _same_place(reload_config(), config)
-                report = rebuild(config, search=search)
+                with swap:
+                    report = rebuild(config, search=search)
                 site = report.site
             except BroadsheetError as exc:
                 echo(f"Rebuild failed ({names}): {exc}")

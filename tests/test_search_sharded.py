@@ -11,12 +11,14 @@ import os
 import shutil
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
 import pytest
 
 from generator import search as search_module
+from generator import serve as serve_module
 from generator.errors import SearchIndexError
 from generator.search_farm import load_farm
 from generator.serve import rebuild, refresh_search_index
@@ -42,6 +44,12 @@ def bundles(out: Path) -> dict[str, dict[str, tuple[int, bytes]]]:
 def urls_in(out: Path, folder: str) -> set[str]:
     fragments = (out / "pagefind" / folder / "fragment").glob("*.pf_fragment")
     return {json.loads(gzip.decompress(f.read_bytes())[12:])["url"] for f in fragments}
+
+
+def fragment_texts(out: Path) -> list[str]:
+    """The text of every page the search bundle holds, from its fragments."""
+    fragments = (out / "pagefind").rglob("*.pf_fragment")
+    return [json.loads(gzip.decompress(f.read_bytes())[12:])["content"] for f in fragments]
 
 
 @pytest.fixture(params=[None, 2], ids=["whole-shards", "shards-in-parts"])
@@ -94,6 +102,58 @@ def test_serve_refreshes_the_index_reusing_unchanged_shards(sharded: BuiltSite) 
     after = bundles(sharded.out)
     assert sum(before[folder] != after[folder] for folder in before) == 1
     assert not list(sharded.out.glob(".pagefind*"))
+    assert not list(sharded.out.parent.glob(f".{sharded.out.name}.search-new*"))
+
+
+def test_a_page_rebuild_landing_while_serve_indexes_leaves_the_new_bundle_whole(
+    sharded: BuiltSite, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """serve refreshes the index on a thread while the next edit's pages are built: a page
+    rebuild that swaps the site in meanwhile must not take the bundle being made with it."""
+    edited = sharded.root / EDITED
+    edited.write_text(edited.read_text() + "\nA second crane arrived on Tuesday.\n")
+    report = rebuild(sharded.config, search=True)
+    assert report.site is not None
+    real_index = serve_module.index_site
+
+    def index_then_rebuild(*args: object, **kwargs: object) -> object:
+        made = real_index(*args, **kwargs)
+        rebuild(sharded.config, search=True)  # the next edit's pages land before the swap
+        return made
+
+    monkeypatch.setattr(serve_module, "index_site", index_then_rebuild)
+    stats = refresh_search_index(sharded.config, report.site)
+    assert (stats.shards, stats.reindexed) == (4, 1)
+    listing = json.loads((sharded.out / "pagefind" / "shards.json").read_text())
+    listed = ["", *(bundle.rstrip("/") for bundle in listing["bundles"])]
+    assert sorted(bundles(sharded.out)) == sorted(listed)
+    assert any("second crane" in text for text in fragment_texts(sharded.out))
+
+
+def test_serve_swaps_the_new_bundle_in_only_between_page_rebuilds(sharded: BuiltSite) -> None:
+    """The swap waits for the lock each page rebuild holds (a rebuild carries the live bundle
+    over into its site file by file: swapped meanwhile, its files were gone)."""
+    edited = sharded.root / EDITED
+    edited.write_text(edited.read_text() + "\nA second crane arrived on Tuesday.\n")
+    report = rebuild(sharded.config, search=True)
+    assert report.site is not None
+    before = bundles(sharded.out)
+    rebuilding = threading.Lock()
+    rebuilding.acquire()  # a page rebuild under way
+    refresh = threading.Thread(
+        target=refresh_search_index, args=(sharded.config, report.site, rebuilding)
+    )
+    refresh.start()
+    fresh = sharded.out.with_name(f".{sharded.out.name}.search-new")
+    deadline = time.monotonic() + 60
+    while not (fresh / "shards.json").exists() and time.monotonic() < deadline:
+        time.sleep(0.05)  # indexed: only the swap is left, and it waits
+    refresh.join(timeout=0.5)
+    assert refresh.is_alive() and bundles(sharded.out) == before
+    rebuilding.release()
+    refresh.join(timeout=60)
+    assert not refresh.is_alive()
+    assert any("second crane" in text for text in fragment_texts(sharded.out))
 
 
 def test_a_bundle_changed_behind_the_builds_back_is_indexed_again(sharded: BuiltSite) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import http.client
+import socket
 import threading
 import time
 import urllib.error
@@ -15,6 +16,7 @@ import pytest
 
 from generator.config import load_config
 from generator.serve import EVENTS_PATH, serve
+from tests.browser.harness import run_cli
 from tests.helpers import copy_site
 
 WAIT_SECONDS = 20
@@ -190,3 +192,16 @@ def test_a_failed_rebuild_keeps_the_last_good_site_and_reports_the_error(server:
 def test_unknown_pages_get_the_404_page(server: Server) -> None:
     status, body = server.get("no/such/page/")
     assert status == 404 and "Page not found" in body
+
+
+def test_a_port_in_use_is_a_clear_error_before_any_build(tmp_path: Path) -> None:
+    root = copy_site("basic", tmp_path)
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        process = run_cli("serve", "--port", str(port), cwd=root, timeout=60)
+    assert process.returncode == 1
+    assert f"cannot listen on 127.0.0.1:{port}" in process.stderr
+    assert "--port" in process.stderr and "Traceback" not in process.stderr
+    assert "Building" not in process.stdout and not (root / "public").exists()
