@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import http.client
+import signal
 import socket
+import subprocess
 import threading
 import time
 import urllib.error
@@ -16,7 +18,7 @@ import pytest
 
 from generator.config import load_config
 from generator.serve import EVENTS_PATH, serve
-from tests.browser.harness import run_cli
+from tests.browser.harness import cli_command, cli_env, run_cli
 from tests.helpers import copy_site
 
 WAIT_SECONDS = 20
@@ -205,3 +207,39 @@ def test_a_port_in_use_is_a_clear_error_before_any_build(tmp_path: Path) -> None
     assert f"cannot listen on 127.0.0.1:{port}" in process.stderr
     assert "--port" in process.stderr and "Traceback" not in process.stderr
     assert "Building" not in process.stdout and not (root / "public").exists()
+
+
+def test_ctrl_c_stops_serve_cleanly(tmp_path: Path) -> None:
+    """The command as a user runs it: SIGINT (Ctrl-C) once it serves; it says so, exits 0 with
+    no traceback, and gives its port back."""
+    root = copy_site("basic", tmp_path)
+    process = subprocess.Popen(
+        cli_command("serve", "--port", "0", "--no-search"),
+        cwd=root,
+        env={**cli_env(), "PYTHONUNBUFFERED": "1"},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        serving = ""
+        while not serving.startswith("Serving "):
+            serving = process.stdout.readline()
+            assert serving, f"serve stopped before serving: {process.stderr.read()}"  # type: ignore[union-attr]
+        url = serving.split()[1]
+        with urllib.request.urlopen(url, timeout=10) as response:
+            assert response.status == 200
+        process.send_signal(signal.SIGINT)
+        out, err = process.communicate(timeout=WAIT_SECONDS)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert process.returncode == 0, err
+    assert "Stopping." in out and "Traceback" not in err
+    port = int(url.rsplit(":", 1)[1].split("/")[0])
+    # Nothing listens there any more. The address is reused, as serve does: the connection
+    # closed above waits out its time.
+    with socket.socket() as again:
+        again.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        again.bind(("127.0.0.1", port))
