@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import functools
 import itertools
-import multiprocessing
 import os
 import time
 from collections.abc import Iterator, Mapping
@@ -23,7 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from . import manifest, read_snapshot, source_state
-from .analysis.parallel import can_fork
+from .analysis.parallel import imap_inherited
 from .cache import CODE, Cache, entry_key
 from .config import SiteConfig
 from .errors import Problem
@@ -235,20 +234,13 @@ def _silent(stage: str, done: int, total: int) -> None:
     return None
 
 
-def _parse_chunk(
-    chunk: list[tuple[int, str, bytes, str]], config: SiteConfig
-) -> list[tuple[tuple[int, str, bytes, str], ReadResult]]:
-    return [(item, parse_bytes(item[2], item[1], config)) for item in chunk]
-
-
-_TO_PARSE: tuple[list[tuple[int, str, bytes, str]], SiteConfig] | None = None
-"""The files the read's forked workers parse, which they inherit: only their results are
-pickled, not the files' bytes there and back (28 MB each way at 11,000 articles)."""
-
-
-def _parse_span(span: tuple[int, int]) -> list[ReadResult]:
-    assert _TO_PARSE is not None
-    items, config = _TO_PARSE
+def _parse_span(
+    state: tuple[list[tuple[int, str, bytes, str]], SiteConfig], span: tuple[int, int]
+) -> list[ReadResult]:
+    """Parse files start..stop of those to parse, which forked workers inherit: only their
+    results are pickled, not the files' bytes there and back (28 MB each way at 11,000
+    articles)."""
+    items, config = state
     return [parse_bytes(data, relative, config) for _, relative, data, _ in items[slice(*span)]]
 
 
@@ -256,21 +248,9 @@ def _parse_batches(
     items: list[tuple[int, str, bytes, str]], config: SiteConfig, jobs: int
 ) -> Iterator[list[tuple[tuple[int, str, bytes, str], ReadResult]]]:
     """Parse files in chunks, on worker processes when there is enough work to pay for them."""
-    chunks = [items[i : i + READ_CHUNK] for i in range(0, len(items), READ_CHUNK)]
-    if jobs <= 1 or len(items) < 2 * READ_CHUNK:
-        for chunk in chunks:
-            yield _parse_chunk(chunk, config)
-        return
-    if not can_fork():
-        with multiprocessing.get_context("spawn").Pool(jobs) as pool:
-            yield from pool.imap(functools.partial(_parse_chunk, config=config), chunks)
-        return
-    global _TO_PARSE
-    _TO_PARSE = (items, config)
+    if len(items) < 2 * READ_CHUNK:
+        jobs = 1
     spans = [(i, min(i + READ_CHUNK, len(items))) for i in range(0, len(items), READ_CHUNK)]
-    try:
-        with multiprocessing.get_context("fork").Pool(jobs) as pool:
-            for chunk, results in zip(chunks, pool.imap(_parse_span, spans), strict=True):
-                yield list(zip(chunk, results, strict=True))
-    finally:
-        _TO_PARSE = None
+    parsed = imap_inherited(_parse_span, (items, config), spans, jobs)
+    for (start, stop), results in zip(spans, parsed, strict=True):
+        yield list(zip(items[start:stop], results, strict=True))

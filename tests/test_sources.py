@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import multiprocessing
 from pathlib import Path
 
 import pytest
@@ -24,13 +25,13 @@ def test_files_parsed_on_worker_processes_give_what_one_process_gives(
 
     here = sources.read(sources.survey(config), config, jobs=1)
     spawned: list[object] = []
-    real_pool = sources.multiprocessing.get_context
+    real_pool = multiprocessing.get_context
 
     def counted(method: str) -> object:
         spawned.append(method)
         return real_pool(method)
 
-    monkeypatch.setattr(sources.multiprocessing, "get_context", counted)
+    monkeypatch.setattr(multiprocessing, "get_context", counted)
     on_workers = sources.read(sources.survey(config), config, jobs=2)
 
     assert spawned, "the files were not parsed on worker processes"

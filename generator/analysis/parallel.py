@@ -13,7 +13,7 @@ import multiprocessing.process
 import os
 import pickle
 import sys
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from multiprocessing.connection import Connection
 from typing import Any, Generic, TypeVar
 
@@ -47,6 +47,23 @@ def map_inherited(
     try:
         with multiprocessing.get_context("fork").Pool(jobs) as pool:
             return pool.map(_call, tasks, chunksize=1)
+    finally:
+        _inherited = None
+
+
+def imap_inherited(
+    function: Callable[[Any, Task], Result], state: Any, tasks: Iterable[Task], jobs: int
+) -> Iterator[Result]:
+    """`map_inherited`, each result given as soon as it and those before it are done: the
+    caller works on them (stores them, say) while the workers go on."""
+    if jobs <= 1 or not can_fork():
+        yield from (function(state, task) for task in tasks)
+        return
+    global _inherited
+    _inherited = (function, state)
+    try:
+        with multiprocessing.get_context("fork").Pool(jobs) as pool:
+            yield from pool.imap(_call, tasks, chunksize=1)
     finally:
         _inherited = None
 
