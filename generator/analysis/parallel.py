@@ -40,15 +40,7 @@ def map_inherited(
 ) -> list[Result]:
     """`[function(state, task) for task in tasks]`, on `jobs` forked processes that inherit
     `state` (never pickled); in this process when jobs <= 1 or where fork is missing."""
-    if jobs <= 1 or not can_fork():
-        return [function(state, task) for task in tasks]
-    global _inherited
-    _inherited = (function, state)
-    try:
-        with multiprocessing.get_context("fork").Pool(jobs) as pool:
-            return pool.map(_call, tasks, chunksize=1)
-    finally:
-        _inherited = None
+    return list(imap_inherited(function, state, tasks, jobs))
 
 
 def imap_inherited(
